@@ -1,0 +1,35 @@
+"""Where Steady keeps things, and the privacy switches every layer must see before it loads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_CORPUS = REPO_ROOT / "corpus"
+PROMPTS_DIR = REPO_ROOT / "prompts"
+EVALS_DIR = REPO_ROOT / "evals"
+
+# Set before chromadb, huggingface or gradio are imported: nothing Steady runs may call home.
+PRIVACY_ENV = {
+    "ANONYMIZED_TELEMETRY": "False",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_privacy_env() -> None:
+    for key, value in PRIVACY_ENV.items():
+        os.environ[key] = value
+
+
+def data_dir() -> Path:
+    """The folder holding the index and the session database (`STEADY_DATA_DIR`)."""
+    configured = os.environ.get("STEADY_DATA_DIR")
+    return Path(configured).expanduser().resolve() if configured else REPO_ROOT / ".steady"
+
+
+apply_privacy_env()

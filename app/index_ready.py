@@ -1,0 +1,41 @@
+"""Make sure an index matching the corpus exists before anything retrieves from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from app.config import BUNDLED_CORPUS
+from ingest.index import Index, ModelMismatch
+from ingest.load import load_corpus
+from ingest.pipeline import ingest
+
+
+def is_stale(index: Index) -> bool:
+    """True when a corpus file was added, changed or removed since the last ingest."""
+    manifest = index.check()
+    folders = [BUNDLED_CORPUS, *(Path(p) for p in manifest.corpora)]
+    documents, _ = load_corpus(folders)
+    current = {doc.doc_id: doc.content_hash for doc in documents}
+    return current != {doc_id: entry["hash"] for doc_id, entry in manifest.documents.items()}
+
+
+def ready_index(*, data_dir: Path, say: Callable[[str], None]) -> Index:
+    """The index under data_dir, built on first use and refreshed when the corpus changed.
+
+    An index built with another embedding model is not silently replaced: rebuilding is the
+    user's call (`steady ingest --rebuild`), so ModelMismatch propagates.
+    """
+    index = Index(data_dir=data_dir)
+    if not index.exists():
+        say("No index yet: building it from the bundled guidance (once, about 15 s)...")
+    elif is_stale(index):
+        say("The guidance changed since the last ingest: updating the index...")
+    else:
+        return index
+    summary = ingest(index=index, bundled=BUNDLED_CORPUS)
+    say(summary.line())
+    return index
+
+
+__all__ = ["ModelMismatch", "ready_index"]

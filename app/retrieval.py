@@ -1,0 +1,102 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+from ingest.index import Index
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+
+# Tuned on evals/retrieval/questions.yaml (see README, "Retrieval quality").
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+BM25_WEIGHT = 1.0
+CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Passage:
+    rank: int
+    doc_id: str
+    title: str
+    section: str
+    score: float  # fused score in hybrid mode, else the single method's score
+    similarity: float | None  # cosine similarity to the query (not computed in bm25 mode)
+    text: str
+    source: str
+    chunk_id: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _tokenizer():
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenization.Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en", splitter=r"(?u)\b\w+\b")
+
+
+class Retriever:
+    """Built once per process over every chunk in the index; `search` is then cheap."""
+
+    def __init__(self, *, index: Index) -> None:
+        import bm25s
+
+        index.check()
+        self.index = index
+        ids, texts, metas = index.all_chunks()
+        self._chunks = {
+            chunk_id: Passage(0, m["doc_id"], m["title"], m["section"], 0.0, 0.0, text, m["source"], chunk_id)
+            for chunk_id, text, m in zip(ids, texts, metas, strict=True)
+        }
+        self._ids = list(self._chunks)
+        self._tokenizer = _tokenizer()
+        corpus = [f"{p.section}\n{p.text}" for p in self._chunks.values()]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(self._tokenizer.tokenize(corpus, return_as="tuple", show_progress=False), show_progress=False)
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def _dense(self, query: str, n: int) -> list[tuple[str, float]]:
+        vector = self.index.embedder.embed_query(query)
+        hits = self.index.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
+        # Chroma's cosine distance d gives similarity 1 - d.
+        return [(doc.id, 1.0 - distance) for doc, distance in hits]
+
+    def _lexical(self, query: str, n: int) -> list[tuple[str, float]]:
+        tokens = self._tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
+        if not tokens or not tokens[0]:
+            return []
+        docs, scores = self._bm25.retrieve(tokens, k=n, show_progress=False, n_threads=1)
+        return [(self._ids[i], float(s)) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def search(self, query: str, *, k: int = 5, mode: Mode = "hybrid") -> list[Passage]:
+        if not query.strip() or not self._chunks:
+            return []
+        n = min(len(self._chunks), max(CANDIDATES, k))
+        dense = self._dense(query, n) if mode != "bm25" else []
+        lexical = self._lexical(query, n) if mode != "dense" else []
+        similarity = dict(dense)
+        if mode == "dense":
+            ranked = dense
+        elif mode == "bm25":
+            ranked = lexical
+        else:
+            fused: dict[str, float] = {}
+            for weight, ranking in ((DENSE_WEIGHT, dense), (BM25_WEIGHT, lexical)):
+                for position, (chunk_id, _) in enumerate(ranking):
+                    fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + position + 1)
+            ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+        return [
+            replace(self._chunks[chunk_id], rank=i + 1, score=round(score, 6), similarity=_rounded(similarity.get(chunk_id)))
+            for i, (chunk_id, score) in enumerate(ranked[:k])
+        ]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

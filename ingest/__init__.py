@@ -1,0 +1,1 @@
+"""Turns the guidance into a searchable index: load, clean, split, embed, upsert."""
