@@ -89,5 +89,18 @@ def retrieve_command(query: str, k: int, as_json: bool, mode: str) -> None:
             click.echo(f"    {p.text}\n")
 
 
+@cli.command("eval")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-report"),
+              show_default=True, help="Where report.md and report.json are written.")
+def eval_command(out: Path) -> None:
+    """Run the eval suite; exits non-zero when a threshold is missed."""
+    from evals.runner import run
+
+    report, passed = run(retriever=_retriever(), out=out)
+    click.echo(report)
+    if not passed:
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="steady")

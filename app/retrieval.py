@@ -11,10 +11,11 @@ Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
 # Tuned on evals/retrieval/questions.yaml (see README, "Retrieval quality").
-RRF_K = 60
+RRF_K = 10
 DENSE_WEIGHT = 1.0
-BM25_WEIGHT = 1.0
-CANDIDATES = 50
+BM25_WEIGHT = 0.5
+PROBE_WEIGHT = 0.9  # a passage's dense score mixes its own vector and its best probe
+CANDIDATES = 400  # vectors fetched from Chroma per query (passages and probes)
 
 
 @dataclass(frozen=True)
@@ -52,21 +53,38 @@ class Retriever:
         self._chunks = {
             chunk_id: Passage(0, m["doc_id"], m["title"], m["section"], 0.0, 0.0, text, m["source"], chunk_id)
             for chunk_id, text, m in zip(ids, texts, metas, strict=True)
+            if m.get("kind") == "chunk"
         }
+        self._vectors = len(ids)
         self._ids = list(self._chunks)
         self._tokenizer = _tokenizer()
-        corpus = [f"{p.section}\n{p.text}" for p in self._chunks.values()]
+        hints = {chunk_id: m.get("hints", "") for chunk_id, m in zip(ids, metas, strict=True)}
+        corpus = [f"{p.section}\n{p.text}\n{hints[p.chunk_id]}" for p in self._chunks.values()]
         self._bm25 = bm25s.BM25()
         self._bm25.index(self._tokenizer.tokenize(corpus, return_as="tuple", show_progress=False), show_progress=False)
 
     def __len__(self) -> int:
         return len(self._chunks)
 
-    def _dense(self, query: str, n: int) -> list[tuple[str, float]]:
+    def _dense(self, query: str) -> list[tuple[str, float]]:
+        """Passages by dense score: their own similarity mixed with their best probe's."""
         vector = self.index.embedder.embed_query(query)
-        hits = self.index.store.similarity_search_by_vector_with_relevance_scores(vector, k=n)
-        # Chroma's cosine distance d gives similarity 1 - d.
-        return [(doc.id, 1.0 - distance) for doc, distance in hits]
+        hits = self.index.store.similarity_search_by_vector_with_relevance_scores(
+            vector, k=min(self._vectors, CANDIDATES)
+        )
+        own: dict[str, float] = {}
+        best_probe: dict[str, float] = {}
+        for doc, distance in hits:  # Chroma's cosine distance d is similarity 1 - d
+            if doc.metadata.get("kind") == "probe":
+                parent = doc.metadata["parent"]
+                best_probe[parent] = max(best_probe.get(parent, -1.0), 1.0 - distance)
+            else:
+                own[doc.id] = 1.0 - distance
+        scores = {
+            chunk_id: (1 - PROBE_WEIGHT) * own.get(chunk_id, 0.0) + PROBE_WEIGHT * best_probe.get(chunk_id, 0.0)
+            for chunk_id in own.keys() | best_probe.keys()
+        }
+        return sorted(scores.items(), key=lambda item: item[1], reverse=True)
 
     def _lexical(self, query: str, n: int) -> list[tuple[str, float]]:
         tokens = self._tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
@@ -78,9 +96,8 @@ class Retriever:
     def search(self, query: str, *, k: int = 5, mode: Mode = "hybrid") -> list[Passage]:
         if not query.strip() or not self._chunks:
             return []
-        n = min(len(self._chunks), max(CANDIDATES, k))
-        dense = self._dense(query, n) if mode != "bm25" else []
-        lexical = self._lexical(query, n) if mode != "dense" else []
+        dense = self._dense(query) if mode != "bm25" else []
+        lexical = self._lexical(query, len(self._chunks)) if mode != "dense" else []
         similarity = dict(dense)
         if mode == "dense":
             ranked = dense

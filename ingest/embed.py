@@ -46,6 +46,7 @@ def export_onnx(target: Path) -> None:
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", module=r"(torch|transformers)\.")  # tracer chatter, not user news
+    warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export")  # works; needs no onnxscript
     model = SentenceTransformer(str(weights_dir()), device="cpu")
     transformer = model[0].auto_model.eval()
 

@@ -11,9 +11,19 @@ from pathlib import Path
 import yaml
 
 SUFFIXES = (".md", ".markdown", ".txt")
+HINTS_FOLDER = "search-hints"
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 # Zero-width characters and C0/C1 controls other than tab and newline: pasted web text carries them.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Questions a person might ask that one passage answers (see corpus/search-hints/)."""
+
+    section: str
+    anchor: str
+    questions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -24,10 +34,12 @@ class Document:
     source: str
     path: Path
     text: str  # the body, front matter removed
+    hints: tuple[Hint, ...] = ()
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()
+        hints = "\n".join(f"{h.section}|{h.anchor}|{'|'.join(h.questions)}" for h in self.hints)
+        return hashlib.sha256(f"{self.title}\n{self.text}\n{hints}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -70,14 +82,30 @@ def load_file(path: Path) -> Document:
         raise ValueError("empty: no text to ingest")
     heading = re.search(r"^# (.+)$", text, re.MULTILINE)
     title = str(meta.get("title") or (heading.group(1) if heading else path.stem.replace("-", " ").title()))
+    doc_id = slug(str(meta.get("id") or path.stem))
     return Document(
-        doc_id=slug(str(meta.get("id") or path.stem)),
+        doc_id=doc_id,
         title=title.strip(),
         kind=str(meta.get("kind") or "note"),
         source=str(meta.get("source") or path.name),
         path=path,
         text=text,
+        hints=load_hints(path.parent / HINTS_FOLDER / f"{doc_id}.yaml"),
     )
+
+
+def load_hints(path: Path) -> tuple[Hint, ...]:
+    """A document's search hints, if it has a hints file beside it."""
+    if not path.is_file():
+        return ()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return tuple(
+            Hint(str(p["section"]), str(p.get("anchor", "")), tuple(str(q) for q in p.get("questions", [])))
+            for p in raw.get("passages", [])
+        )
+    except (yaml.YAMLError, UnicodeDecodeError, AttributeError, KeyError, TypeError) as exc:
+        raise ValueError(f"search hints in {path.name} are unreadable ({exc.__class__.__name__})") from None
 
 
 def load_corpus(folders: list[Path]) -> tuple[list[Document], list[Problem]]:
@@ -88,7 +116,8 @@ def load_corpus(folders: list[Path]) -> tuple[list[Document], list[Problem]]:
         if not folder.is_dir():
             problems.append(Problem(folder, "folder not found"))
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
+        paths = (p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+        for path in sorted(p for p in paths if HINTS_FOLDER not in p.parts):
             try:
                 doc = load_file(path)
             except (OSError, ValueError) as exc:

@@ -14,6 +14,7 @@ from ingest.split import split_document
 @dataclass
 class IngestSummary:
     documents: int = 0
+    passages: int = 0
     added: int = 0
     kept: int = 0
     removed: int = 0
@@ -23,10 +24,10 @@ class IngestSummary:
 
     def line(self) -> str:
         if self.added == 0 and self.removed == 0:
-            change = f"nothing changed, nothing re-embedded ({self.kept} chunks kept)"
+            change = f"nothing changed, nothing re-embedded ({self.kept} vectors kept)"
         else:
-            change = f"chunks: {self.added} added, {self.kept} kept, {self.removed} removed"
-        return f"Ingested {self.documents} documents; {change}; {self.seconds:.1f} s."
+            change = f"vectors: {self.added} added, {self.kept} kept, {self.removed} removed"
+        return f"Ingested {self.documents} documents, {self.passages} passages; {change}; {self.seconds:.1f} s."
 
 
 def ingest(
@@ -54,20 +55,27 @@ def ingest(
     manifest.corpora = [str(p) for p in folders[1:] if p.is_dir()]
 
     chunks = [chunk for doc in documents for chunk in split_document(doc)]
-    wanted = {chunk.chunk_id: chunk for chunk in chunks}
-    existing = set(index.collection.get(include=[])["ids"])
-    new = [chunk for chunk_id, chunk in wanted.items() if chunk_id not in existing]
-    stale = sorted(existing - wanted.keys())
+    # Every vector in the index: a chunk (embedded with its heading path) or one of its probes.
+    wanted = {c.chunk_id: (c.embed_text, c.text, c.metadata) for c in chunks}
+    wanted |= {p.probe_id: (p.text, p.text, p.metadata) for c in chunks for p in c.probes()}
+    got = index.collection.get(include=["metadatas"])
+    existing = dict(zip(got["ids"], got["metadatas"], strict=True))
+    new = [entry_id for entry_id in wanted if entry_id not in existing]
+    stale = sorted(existing.keys() - wanted.keys())
+    # Same text, new metadata (e.g. edited hints): update in place, no re-embedding.
+    relabel = [i for i in wanted if i in existing and existing[i] != wanted[i][2]]
+    if relabel:
+        index.collection.update(ids=relabel, metadatas=[wanted[i][2] for i in relabel])
 
     if new:
-        vectors = index.embedder.embed_documents([chunk.embed_text for chunk in new])
+        vectors = index.embedder.embed_documents([wanted[entry_id][0] for entry_id in new])
         for start in range(0, len(new), 256):  # bounded batches: Chroma caps one upsert's size
             batch = new[start : start + 256]
             index.collection.upsert(
-                ids=[c.chunk_id for c in batch],
+                ids=batch,
                 embeddings=vectors[start : start + 256],
-                documents=[c.text for c in batch],
-                metadatas=[c.metadata for c in batch],
+                documents=[wanted[entry_id][1] for entry_id in batch],
+                metadatas=[wanted[entry_id][2] for entry_id in batch],
             )
     if stale:
         index.collection.delete(ids=stale)
@@ -81,7 +89,7 @@ def ingest(
         for doc in documents
     }
     index.write_manifest(manifest)
-    summary.documents = len(documents)
+    summary.documents, summary.passages = len(documents), len(chunks)
     summary.added, summary.removed = len(new), len(stale)
     summary.kept = len(wanted) - len(new)
     summary.seconds = time.perf_counter() - started

@@ -1,0 +1,1 @@
+"""Steady's eval suite: the labelled retrieval questions, the scripted dialogues and their runner."""

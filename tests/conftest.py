@@ -1,0 +1,75 @@
+"""Shared fixtures: one ONNX export and one real index of the bundled corpus per test run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import app.config  # noqa: F401 - applies the privacy environment before chromadb loads
+from app.config import BUNDLED_CORPUS, REPO_ROOT
+from ingest.embed import Embedder
+from ingest.index import Index
+from ingest.pipeline import ingest
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedding model exported once; every test index links to it."""
+    folder = tmp_path_factory.mktemp("models")
+    Embedder(models_dir=folder).embed_query("warm up")
+    return folder
+
+
+@pytest.fixture
+def new_index(tmp_path: Path, models_dir: Path):
+    """A factory for empty indexes in fresh data folders."""
+
+    def make(name: str = "data") -> Index:
+        data_dir = tmp_path / name
+        data_dir.mkdir()
+        (data_dir / "models").symlink_to(models_dir, target_is_directory=True)
+        return Index(data_dir=data_dir)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def bundled_index(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Index:
+    data_dir = tmp_path_factory.mktemp("bundled")
+    (data_dir / "models").symlink_to(models_dir, target_is_directory=True)
+    index = Index(data_dir=data_dir)
+    ingest(index=index, bundled=BUNDLED_CORPUS)
+    return index
+
+
+@pytest.fixture(scope="session")
+def retriever(bundled_index: Index):
+    from app.retrieval import Retriever
+
+    return Retriever(index=bundled_index)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, folder)
+    return folder
+
+
+@pytest.fixture
+def steady():
+    """Run the real `steady` command in a subprocess with a given data folder."""
+
+    def run(*args: str, data_dir: Path, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+        env = {**os.environ, "STEADY_DATA_DIR": str(data_dir)}
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            input=stdin, capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=timeout,
+        )
+
+    return run
