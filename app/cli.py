@@ -89,6 +89,16 @@ def retrieve_command(query: str, k: int, as_json: bool, mode: str) -> None:
             click.echo(f"    {p.text}\n")
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7860, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Serve the web app (not built yet: use the command line meanwhile)."""
+    _retriever()  # builds or refreshes the index, so the first request is quick
+    click.echo(f"The web app (http://{host}:{port}) is not built yet. The index is ready: try\n"
+               '  .venv/bin/steady retrieve "I dread opening my laptop"')
+
+
 @cli.command("eval")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-report"),
               show_default=True, help="Where report.md and report.json are written.")
