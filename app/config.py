@@ -18,6 +18,8 @@ PRIVACY_ENV = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "TOKENIZERS_PARALLELISM": "false",
+    # onnxruntime (1.32+) queues and uploads usage events unless told not to.
+    "ORT_DISABLE_TELEMETRY": "1",
 }
 
 

@@ -28,7 +28,7 @@ def ready_index(*, data_dir: Path, say: Callable[[str], None]) -> Index:
     """
     index = Index(data_dir=data_dir)
     if not index.exists():
-        say("No index yet: building it from the bundled guidance (once, about 15 s)...")
+        say("No index yet: building it from the bundled guidance (once, about 25 s)...")
     elif is_stale(index):
         say("The guidance changed since the last ingest: updating the index...")
     else:

@@ -12,12 +12,26 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.steady-installed
 wanted="$(sha256sum pyproject.toml | cut -c1-16) ${extras}"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+have="$(cat "$stamp" 2>/dev/null || true)"
+# An install with the test extras also serves a plain run: no reinstall when switching commands.
+if [ "$have" != "$wanted" ] && { [ -n "$extras" ] || [ "${have%% *}" != "${wanted%% *}" ]; }; then
   echo "Installing Steady and its dependencies (a few minutes the first time) ..." >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   # torch first and pinned: 2.13.0 is the CPU build found on local disk; an unpinned torch
   # would pull a multi-GB CUDA build.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+  find_links=()
+  if [[ "$extras" == *test* ]]; then
+    # llama-cpp-python ships no wheel: compile it once per machine (about 10 minutes on 2 cores)
+    # into a cache that later installs reuse.
+    wheels="${STEADY_WHEEL_CACHE:-$HOME/.cache/steady/wheels}"
+    if ! ls "$wheels"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+      echo "Building llama-cpp-python once for the model tests (about 10 minutes) ..." >&2
+      mkdir -p "$wheels"
+      CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip wheel --quiet --no-deps -w "$wheels" llama-cpp-python==0.3.36
+    fi
+    find_links=(--find-links "$wheels")
+  fi
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".${extras:+[$extras]}"
   echo "$wanted" > "$stamp"
 fi

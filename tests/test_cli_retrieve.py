@@ -56,3 +56,22 @@ def test_index_from_another_model_names_the_fix(steady, new_index):
     result = steady("retrieve", "am I burnt out", data_dir=index.data_dir)
     assert result.returncode != 0
     assert "steady ingest --rebuild" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_usage_events_are_queued_by_onnxruntime(steady, bundled_index):
+    """onnxruntime queues telemetry events in a local database unless ORT_DISABLE_TELEMETRY is set."""
+    import sqlite3
+    from pathlib import Path
+
+    queue = Path.home() / ".cache" / "Microsoft" / "DeveloperTools" / ".onnxruntime" / "onnxruntime.db"
+
+    def events() -> int:
+        if not queue.exists():
+            return 0
+        with sqlite3.connect(queue) as db:
+            tables = [name for (name,) in db.execute("select name from sqlite_master where type='table'")]
+            return sum(db.execute(f"select count(*) from {t}").fetchone()[0] for t in tables)
+
+    before = events()
+    assert steady("retrieve", "hello", "-k", "1", data_dir=bundled_index.data_dir).returncode == 0
+    assert events() == before
