@@ -41,6 +41,30 @@ def cli() -> None:
     """
 
 
+def _engine():
+    from app.engine import Engine
+    from app.llm import Generator, ModelSpecError
+
+    try:
+        llm = Generator.from_env()
+    except (ModelSpecError, ValueError) as exc:
+        _fail(str(exc))
+    return Engine(retriever=_retriever(), llm=llm)
+
+
+def _print_reply(reply, *, streamed: bool = False) -> None:
+    if not streamed:
+        click.echo(reply.text)
+    if reply.citations:
+        click.echo("\nSources:")
+        for c in reply.citations:
+            click.echo(f"  [{c['n']}] {c['title']} — {c['section']}")
+    if reply.notice:
+        click.echo(f"\n({reply.notice})")
+    if reply.choices:
+        click.echo("\nYou could say: " + " · ".join(reply.choices))
+
+
 @cli.command("ingest")
 @click.option("--corpus", "corpora", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="A folder of your own .md/.txt guidance to add (remembered for later ingests).")
@@ -89,6 +113,63 @@ def retrieve_command(query: str, k: int, as_json: bool, mode: str) -> None:
             click.echo(f"    {p.text}\n")
 
 
+@cli.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="answer, citations and grounded flag as JSON.")
+def ask_command(question: str, as_json: bool) -> None:
+    """Answer one QUESTION from the guidance, with citations."""
+    engine = _engine()
+    reply = engine.send(engine.new_session(), question)
+    if as_json:
+        payload = {"answer": reply.text, "citations": reply.citations, "grounded": bool(reply.state.get("grounded")),
+                   "mode": reply.mode, "notice": reply.notice}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        _print_reply(reply)
+
+
+@cli.command("chat")
+@click.option("--jsonl", is_flag=True, help='One JSON request a line ({"text": "..."}), one JSON reply a line.')
+def chat_command(jsonl: bool) -> None:
+    """Chat in the terminal (or, with --jsonl, drive Steady from another program)."""
+    engine = _engine()
+    session = engine.new_session()
+    sys.stdin.reconfigure(errors="replace")  # odd bytes become U+FFFD instead of ending the chat
+    if jsonl:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+            except ValueError:
+                request = None
+            text = request.get("text") if isinstance(request, dict) else None
+            if not isinstance(text, str):
+                reason = 'expected one JSON object a line, like {"text": "..."}'
+                click.echo(json.dumps({"error": f"Could not read that line: {reason}.", "mode": session.mode,
+                                       "text": "", "citations": [], "choices": [], "state": {}}))
+                continue
+            click.echo(json.dumps(engine.send(session, text).to_json(), ensure_ascii=False))
+        return
+    _print_reply(engine.welcome())
+    while True:
+        try:
+            text = click.prompt("\nyou", prompt_suffix="> ", default="", show_default=False)
+        except (EOFError, click.Abort):
+            click.echo()
+            return
+        click.echo("steady> ", nl=False)
+        streamed = False
+        for item in engine.stream(session, text):
+            if isinstance(item, str):
+                click.echo(item, nl=False)
+                streamed = True
+            else:
+                if streamed:
+                    click.echo()
+                _print_reply(item, streamed=streamed)
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=7860, show_default=True, type=int)
@@ -113,4 +194,9 @@ def eval_command(out: Path) -> None:
 
 
 def main() -> None:
+    import logging
+
+    # Operator log lines (e.g. a model that failed) go to stderr, never what the user typed.
+    logging.basicConfig(level=logging.WARNING, format="steady: %(message)s")
+    logging.getLogger("chromadb").setLevel(logging.ERROR)  # its internal chatter is not user news
     cli(prog_name="steady")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
+import numpy as np
+
 from ingest.index import Index
+from ingest.split import sentences
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -56,6 +59,7 @@ class Retriever:
             if m.get("kind") == "chunk"
         }
         self._vectors = len(ids)
+        self._sentence_vectors = self._load_sentence_vectors()
         self._ids = list(self._chunks)
         self._tokenizer = _tokenizer()
         hints = {chunk_id: m.get("hints", "") for chunk_id, m in zip(ids, metas, strict=True)}
@@ -65,6 +69,19 @@ class Retriever:
 
     def __len__(self) -> int:
         return len(self._chunks)
+
+    def _load_sentence_vectors(self) -> dict[str, tuple[list[str], np.ndarray]]:
+        got = self.index.collection.get(where={"role": "sentence"}, include=["embeddings", "documents", "metadatas"])
+        by_parent: dict[str, list[tuple[str, np.ndarray]]] = {}
+        for text, vector, meta in zip(got["documents"], got["embeddings"], got["metadatas"], strict=True):
+            by_parent.setdefault(meta["parent"], []).append((text, np.asarray(vector, dtype=np.float32)))
+        return {parent: ([t for t, _ in rows], np.stack([v for _, v in rows])) for parent, rows in by_parent.items()}
+
+    def sentence_similarities(self, query: str, passage: Passage) -> list[tuple[str, float]]:
+        """The passage's sentences in order, each with its cosine similarity to the query."""
+        texts, vectors = self._sentence_vectors.get(passage.chunk_id, ([], np.zeros((0, 1))))
+        scores = dict(zip(texts, (vectors @ np.asarray(self.index.embedder.embed_query(query))).tolist())) if texts else {}
+        return [(sentence, scores.get(sentence, 0.0)) for sentence in sentences(passage.text)]
 
     def _dense(self, query: str) -> list[tuple[str, float]]:
         """Passages by dense score: their own similarity mixed with their best probe's."""

@@ -29,16 +29,22 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("**", "")).strip()
 
 
+def sentences(text: str) -> list[str]:
+    """A passage's sentences in order, Markdown emphasis and list markers removed."""
+    return [_plain(s).removeprefix("- ").removeprefix("> ") for s in _SENTENCE_END.split(text) if s.strip()]
+
+
 @dataclass(frozen=True)
 class Probe:
     probe_id: str
     parent: str
     doc_id: str
     text: str
+    role: str  # "sentence" (verbatim from the passage) or "hint" (a question it answers)
 
     @property
     def metadata(self) -> dict[str, str]:
-        return {"kind": "probe", "parent": self.parent, "doc_id": self.doc_id}
+        return {"kind": "probe", "role": self.role, "parent": self.parent, "doc_id": self.doc_id}
 
 
 @dataclass(frozen=True)
@@ -62,9 +68,13 @@ class Chunk:
                 "section": self.section, "hints": "\n".join(self.hints)}
 
     def probes(self) -> list[Probe]:
-        sentences = [_plain(s) for s in _SENTENCE_END.split(self.text)]
-        texts = dict.fromkeys(s for s in [*sentences, *self.hints] if len(s.split()) >= MIN_SENTENCE_WORDS)
-        return [Probe(f"{self.chunk_id}#{_digest(t)}", self.chunk_id, self.doc_id, t) for t in texts]
+        own = sentences(self.text)
+        roles = {s: "sentence" for s in own} | {h: "hint" for h in self.hints if h not in own}
+        return [
+            Probe(f"{self.chunk_id}#{_digest(text)}", self.chunk_id, self.doc_id, text, role)
+            for text, role in roles.items()
+            if len(text.split()) >= MIN_SENTENCE_WORDS
+        ]
 
 
 def split_document(doc: Document, *, chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP) -> list[Chunk]:
@@ -83,7 +93,7 @@ def split_document(doc: Document, *, chunk_size: int = CHUNK_SIZE, chunk_overlap
         path = [part.metadata[key] for _, key in _HEADINGS[1:] if key in part.metadata]
         section = " > ".join(path) or INTRODUCTION
         for piece in by_size.split_text(part.page_content):
-            text = piece.strip()
+            text = re.sub(r"[ \t]+\n", "\n", piece).strip()  # the header splitter's "  \n" line joins
             chunk_id = f"{doc.doc_id}:{_digest(doc.doc_id, section, text)}"
             # The same words twice under one heading are one passage.
             if text and all(c.chunk_id != chunk_id for c in chunks):

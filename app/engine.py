@@ -1,0 +1,126 @@
+"""The conversation engine: one session, one `send(text) -> Reply`, for the CLI, the web app and evals.
+
+It routes slash commands and quick replies, keeps the history, and hands each turn to the flow
+of the session's mode. It knows nothing of Gradio or of the terminal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from app import ask
+from app.prompts import texts
+from app.reply import Reply
+from app.retrieval import Retriever
+
+COMMANDS = ("/checkin", "/rehearse", "/ask", "/help", "/reset", "/export")
+MAX_MESSAGE_CHARS = 4000  # longer messages are answered from their first part, and told so
+
+
+@dataclass
+class Session:
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    mode: str = "ask"
+    history: list[dict] = field(default_factory=list)  # {"role": "user"|"steady", "text", "mode", ...}
+    state: dict = field(default_factory=dict)  # per-mode flow state, e.g. state["ask"]["last_query"]
+
+
+class Engine:
+    def __init__(self, *, retriever: Retriever, llm=None) -> None:  # llm: app.llm.Generator | None
+        self.retriever = retriever
+        self.llm = llm
+
+    def new_session(self) -> Session:
+        return Session()
+
+    def welcome(self) -> Reply:
+        return Reply(mode="ask", text=texts("engine")["welcome"], choices=list(texts("ask")["choices"]))
+
+    def send(self, session: Session, text: str) -> Reply:
+        """Answer one message; the reply is complete (no streaming)."""
+        reply = None
+        for item in self.stream(session, text):
+            if isinstance(item, Reply):
+                reply = item
+        assert reply is not None
+        return reply
+
+    def stream(self, session: Session, text: str) -> Iterator[str | Reply]:
+        """Yield text deltas while a model writes, then the final Reply (always last)."""
+        text = (text or "").strip()
+        session.history.append({"role": "user", "text": text, "mode": session.mode})
+        words = texts("engine")
+        text = words["choice_commands"].get(text, text)
+        if not text:
+            reply = Reply(mode=session.mode, text=words["empty"])
+        elif text.startswith("/"):
+            reply = self._command(session, text)
+        else:
+            if len(text) > MAX_MESSAGE_CHARS:
+                notice = f"Your message was long; I read its first {MAX_MESSAGE_CHARS:,} characters."
+                text = text[:MAX_MESSAGE_CHARS]
+            else:
+                notice = ""
+            reply = None
+            for item in self._ask(session, text):
+                if isinstance(item, Reply):
+                    reply = item
+                else:
+                    yield item
+            reply.notice = " ".join(n for n in (notice, reply.notice) if n)
+        session.history.append({"role": "steady", **reply.to_json()})
+        yield reply
+
+    def _command(self, session: Session, text: str) -> Reply:
+        words = texts("engine")
+        command = text.split()[0].lower()
+        if command == "/help":
+            return Reply(mode=session.mode, text=words["help"], choices=list(texts("ask")["choices"]))
+        if command == "/reset":
+            session.history.clear()
+            session.state.clear()
+            session.mode = "ask"
+            return Reply(mode="ask", text=words["reset"], choices=list(texts("ask")["choices"]))
+        if command == "/export":
+            return Reply(mode=session.mode, text=words["export_done"], state={"export": export_markdown(session)})
+        if command == "/ask":
+            session.mode = "ask"
+            return Reply(mode="ask", text=words["ask_ready"])
+        if command in ("/checkin", "/rehearse"):
+            return Reply(mode=session.mode, text=words["not_ready"], choices=["Ask another question"])
+        return Reply(mode=session.mode, text=words["unknown_command"].format(command=command))
+
+    def _ask(self, session: Session, question: str) -> Iterator[str | Reply]:
+        memory = session.state.setdefault("ask", {})
+        previous = memory.get("last_query")
+        rewritten = None
+        if self.llm is not None and previous and ask.is_follow_up(question):
+            rewritten = self.llm.condense(question, previous=previous)
+        grounding = ask.ground(self.retriever, question, previous=previous, standalone=rewritten)
+        follow_up = grounding.standalone != question
+
+        def embedded() -> Reply:
+            return ask.compose(self.retriever, grounding, follow_up=follow_up)
+
+        if self.llm is not None and grounding.in_scope:
+            reply = yield from self.llm.answer(grounding, history=session.history, fallback=embedded)
+        else:
+            reply = embedded()
+        if reply.state.get("grounded"):
+            # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
+            memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
+        yield reply
+
+
+def export_markdown(session: Session) -> str:
+    lines = ["# Steady conversation", ""]
+    for turn in session.history:
+        who = "You" if turn["role"] == "user" else "Steady"
+        lines += [f"**{who}:** {turn['text']}", ""]
+        for c in turn.get("citations", []):
+            lines.append(f"> [{c['n']}] {c['title']} — {c['section']}")
+        if turn.get("citations"):
+            lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,128 @@
+"""An optional language model (STEADY_LLM) that writes Ask answers from the retrieved passages.
+
+`none` (default) means no model: the embedded engine answers. `openai:<model>` talks to any
+OpenAI-compatible endpoint at OPENAI_BASE_URL (vLLM, llama.cpp server, LM Studio, Ollama, a hosted
+API); `ollama:<model>` to Ollama at OLLAMA_HOST. Every generated answer is checked: citation numbers
+that match no retrieved passage are removed. Any failure falls back to the embedded answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable
+from collections.abc import Generator as Gen
+
+from app import ask
+from app.prompts import template, texts
+from app.reply import Reply, citation
+
+log = logging.getLogger("steady.llm")
+DEFAULT_TIMEOUT = 30.0
+HISTORY_TURNS = 4  # earlier turns the model sees, for follow-ups
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+class ModelSpecError(ValueError):
+    pass
+
+
+def parse_spec(spec: str) -> tuple[str, str] | None:
+    """'openai:qwen2.5' -> ('openai', 'qwen2.5'); 'none' or '' -> None."""
+    spec = (spec or "none").strip()
+    if spec.lower() == "none":
+        return None
+    provider, _, model = spec.partition(":")
+    if provider not in ("openai", "ollama") or not model:
+        raise ModelSpecError(f"STEADY_LLM={spec!r} is not understood: use none, openai:<model> or ollama:<model>.")
+    return provider, model
+
+
+def check_citations(text: str, *, passages: int) -> tuple[str, list[int], list[int]]:
+    """Remove citation numbers that match no passage; return the text, the valid and the removed."""
+    valid, removed = [], []
+    def keep(match: re.Match) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= passages:
+            valid.append(n) if n not in valid else None
+            return match.group(0)
+        removed.append(n)
+        return ""
+    cleaned = _CITATION.sub(keep, text)
+    return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip(), valid, removed
+
+
+class Generator:
+    """Wraps a LangChain chat model; created from STEADY_LLM by `from_env`."""
+
+    def __init__(self, *, provider: str, model: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.spec = f"{provider}:{model}"
+        if provider == "openai":
+            from langchain_openai import ChatOpenAI
+
+            self.chat = ChatOpenAI(
+                model=model, base_url=os.environ.get("OPENAI_BASE_URL"), timeout=timeout, max_retries=0,
+                api_key=os.environ.get("OPENAI_API_KEY") or "not-needed", temperature=0.2, max_tokens=400,
+            )
+        else:
+            from langchain_ollama import ChatOllama
+
+            self.chat = ChatOllama(model=model, base_url=os.environ.get("OLLAMA_HOST"), temperature=0.2,
+                                   num_predict=400, client_kwargs={"timeout": timeout})
+
+    @classmethod
+    def from_env(cls) -> Generator | None:
+        parsed = parse_spec(os.environ.get("STEADY_LLM", "none"))
+        if parsed is None:
+            return None
+        timeout = float(os.environ.get("STEADY_LLM_TIMEOUT", DEFAULT_TIMEOUT))
+        return cls(provider=parsed[0], model=parsed[1], timeout=timeout)
+
+    def condense(self, question: str, *, previous: str) -> str | None:
+        """The condense pattern: the model rewrites a follow-up as a standalone question (or None)."""
+        from langchain_core.messages import HumanMessage
+
+        try:
+            out = self.chat.invoke([HumanMessage(template("condense").format(previous=previous, question=question))])
+        except Exception as exc:  # noqa: BLE001 - the embedded condense takes over
+            log.warning("model %s could not condense (%s)", self.spec, exc.__class__.__name__)
+            return None
+        line = str(out.content).strip().splitlines()[0].strip() if str(out.content).strip() else ""
+        return line if 3 <= len(line) <= 300 else None
+
+    def _fallback(self, fallback: Callable[[], Reply], reason: str) -> Reply:
+        log.warning("model %s failed (%s); answering with the embedded engine", self.spec, reason)
+        reply = fallback()
+        reply.notice = f"The model ({self.spec}) {reason}, so this answer comes straight from the guidance."
+        return reply
+
+    def answer(
+        self, grounding: ask.Grounding, *, history: list[dict], fallback: Callable[[], Reply]
+    ) -> Gen[str, None, Reply]:
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        passages = grounding.passages[: ask.PASSAGES]  # the prompt stays short enough for small local models
+        numbered = "\n\n".join(f"[{i}] {p.title} — {p.section}\n{p.text}" for i, p in enumerate(passages, 1))
+        earlier = [t for t in history[:-1] if t.get("mode") == "ask"][-HISTORY_TURNS:]
+        messages = [SystemMessage(template("ask_system").format(passages=numbered))]
+        messages += [HumanMessage(t["text"]) if t["role"] == "user" else AIMessage(t["text"]) for t in earlier]
+        messages.append(HumanMessage(grounding.question))
+        parts: list[str] = []
+        try:
+            for chunk in self.chat.stream(messages):
+                if isinstance(chunk.content, str) and chunk.content:
+                    parts.append(chunk.content)
+                    yield chunk.content
+        except Exception as exc:  # noqa: BLE001 - any model failure: refused, stalled, garbage
+            return self._fallback(fallback, f"did not answer ({exc.__class__.__name__})")
+        text, cited, removed = check_citations("".join(parts), passages=len(passages))
+        if not cited:
+            return self._fallback(fallback, "gave an answer without a valid citation")
+        notice = f"Removed citation{'s' if len(removed) > 1 else ''} {', '.join(f'[{n}]' for n in removed)} that matched no passage." if removed else ""
+        return Reply(
+            mode="ask", text=text, citations=[citation(n, passages[n - 1]) for n in sorted(cited)],
+            choices=list(texts("ask")["choices"]), notice=notice,
+            state={"grounded": True, "generated": True, "model": self.spec, "query": grounding.standalone,
+                   "removed_citations": removed},
+        )

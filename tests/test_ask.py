@@ -1,0 +1,111 @@
+"""Ask mode with the embedded engine: grounded, cited, follow-ups, honest declines."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from app.engine import Engine
+from evals.retrieval_metrics import OFF_TOPIC, load_questions
+
+
+@pytest.fixture(scope="module")
+def engine(retriever):
+    return Engine(retriever=retriever)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("**", ""))
+
+
+def _quotes(text: str) -> list[str]:
+    return re.findall(r"“(.+?)” \[\d+\]", text)
+
+
+def test_role_or_company_question_cites_that_passage(engine):
+    reply = engine.send(engine.new_session(), "Should I change roles or change companies?")
+    assert reply.mode == "ask" and reply.state["grounded"]
+    first = reply.citations[0]
+    assert first["section"].startswith("Should an ML Engineer Consider a Role Change or a Company Change")
+    assert "[1]" in reply.text
+
+
+def test_every_quote_is_verbatim_and_every_citation_was_retrieved(engine, retriever):
+    for question in ["How do I stop feeling guilty about GPU costs?", "what should I learn to stay relevant",
+                     "how do I tell my manager I'm burning out", "I can never switch off from work"]:
+        reply = engine.send(engine.new_session(), question)
+        retrieved = {p.chunk_id: p for p in retriever.search(reply.state["query"], k=5)}
+        assert reply.citations, question
+        for c in reply.citations:
+            assert c["chunk_id"] in retrieved and c["text"] == retrieved[c["chunk_id"]].text
+            assert f"[{c['n']}]" in reply.text
+        cited_text = " ".join(_plain(c["text"]) for c in reply.citations)
+        for quote in _quotes(reply.text):
+            for sentence in re.split(r"(?<=[.?!]) ", quote):
+                assert sentence in cited_text, sentence
+
+
+def test_follow_up_about_seniors_cites_the_senior_passage(engine):
+    session = engine.new_session()
+    engine.send(session, "How does AI risk differ for junior engineers?")
+    reply = engine.send(session, "What about seniors?")
+    assert any("Senior ML engineers are more resilient" in c["text"] for c in reply.citations)
+    assert "Senior ML engineers are more resilient" in reply.text
+
+
+def test_a_new_topic_is_not_glued_to_the_last_one(engine):
+    session = engine.new_session()
+    engine.send(session, "How does AI risk differ for junior engineers?")
+    reply = engine.send(session, "I feel guilty every time I launch a training run")
+    assert reply.state["query"] == "I feel guilty every time I launch a training run"
+    assert reply.citations[0]["section"].endswith("GPU Guilt")
+
+
+@pytest.mark.parametrize("question", ["how do I make a good risotto", "what are the tax rules for a home office in Ohio",
+                                      "how do I fine-tune Llama with LoRA"])
+def test_off_topic_gets_an_honest_decline_without_citations(engine, question):
+    reply = engine.send(engine.new_session(), question)
+    assert reply.citations == [] and not reply.state["grounded"]
+    assert "doesn't cover that" in reply.text
+
+
+def test_declines_are_rare_in_scope_and_common_off_topic(engine):
+    questions = load_questions()
+    declined = sum(not engine.send(engine.new_session(), q["q"]).citations for q in questions)
+    assert declined / len(questions) <= 0.05
+    off_topic = yaml.safe_load(OFF_TOPIC.read_text(encoding="utf-8"))
+    accepted = sum(bool(engine.send(engine.new_session(), q["q"]).citations) for q in off_topic)
+    assert accepted / len(off_topic) <= 0.10
+
+
+def test_slash_commands_and_bad_input(engine):
+    session = engine.new_session()
+    assert "/checkin" in engine.send(session, "/help").text
+    assert "didn't catch anything" in engine.send(session, "   ").text
+    assert "/nope" in engine.send(session, "/nope").text
+    engine.send(session, "should I quit?")
+    export = engine.send(session, "/export").state["export"]
+    assert "**You:** should I quit?" in export
+    reply = engine.send(session, "/reset")
+    assert reply.mode == "ask" and session.history == [{"role": "steady", **reply.to_json()}]
+    long = engine.send(session, "I feel guilty about compute costs. " * 500)
+    assert long.text and "first 4,000 characters" in long.notice
+
+
+def test_ask_and_chat_jsonl_from_the_command_line(steady, bundled_index):
+    result = steady("ask", "Should I change roles or change companies?", "--json", data_dir=bundled_index.data_dir)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["grounded"] and answer["citations"][0]["doc_id"] == "should-ml-engineers-quit"
+    lines = "\n".join([json.dumps({"text": "How does AI risk differ for junior engineers?"}), "not json",
+                       json.dumps({"text": "What about seniors?"}), json.dumps({"other": 1})]) + "\n"
+    result = steady("chat", "--jsonl", data_dir=bundled_index.data_dir, stdin=lines)
+    assert result.returncode == 0, result.stderr
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(replies) == 4
+    assert "error" in replies[1] and "error" in replies[3]
+    assert any("Senior ML engineers are more resilient" in c["text"] for c in replies[2]["citations"])
+    assert {"mode", "text", "citations", "choices", "state"} <= replies[0].keys()
