@@ -78,13 +78,13 @@ def decline() -> Reply:
                  state={"grounded": False})
 
 
-def _pick(retriever: Retriever, grounding: Grounding) -> dict[int, list[int]]:
+def _pick(question: str, scored_sentences: list[list[tuple[str, float]]]) -> dict[int, list[int]]:
     """Which sentences to quote: passage position -> sentence positions, in reading order."""
     # The words of this turn's question weigh most: "junior" must not pick a sentence on seniors.
-    terms = _terms(grounding.question)
+    terms = _terms(question)
     scored = []
-    for p_index, passage in enumerate(grounding.passages[:PASSAGES]):
-        for s_index, (sentence, similarity) in enumerate(retriever.sentence_similarities(grounding.standalone, passage)):
+    for p_index, passage_sentences in enumerate(scored_sentences):
+        for s_index, (sentence, similarity) in enumerate(passage_sentences):
             overlap = len(terms & _terms(sentence)) / len(terms) if terms else 0.0
             scored.append((similarity + LEXICAL_BONUS * overlap, p_index, s_index))
     scored.sort(reverse=True)
@@ -103,10 +103,12 @@ def compose(retriever: Retriever, grounding: Grounding, *, follow_up: bool = Fal
     if not grounding.in_scope:
         return decline()
     words = texts("ask")
+    passages = grounding.passages[:PASSAGES]
+    scored = [retriever.sentence_similarities(grounding.standalone, p) for p in passages]
     paragraphs, citations = [], []
-    for p_index, s_indexes in sorted(_pick(retriever, grounding).items()):
-        passage = grounding.passages[p_index]
-        sentences = [s for s, _ in retriever.sentence_similarities(grounding.standalone, passage)]
+    for p_index, s_indexes in sorted(_pick(grounding.question, scored).items()):
+        passage = passages[p_index]
+        sentences = [s for s, _ in scored[p_index]]
         keep = set(s_indexes)
         keep |= {i - 1 for i in s_indexes if i > 0 and _LEANS_BACK.match(sentences[i])}
         quote = " ".join(sentences[i] for i in sorted(keep))

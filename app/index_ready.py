@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.config import BUNDLED_CORPUS
-from ingest.index import Index, ModelMismatch
+from ingest.index import Index
 from ingest.load import load_corpus
 from ingest.pipeline import ingest
 
@@ -37,5 +37,3 @@ def ready_index(*, data_dir: Path, say: Callable[[str], None]) -> Index:
     say(summary.line())
     return index
 
-
-__all__ = ["ModelMismatch", "ready_index"]
