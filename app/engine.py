@@ -26,6 +26,15 @@ class Session:
     history: list[dict] = field(default_factory=list)  # {"role": "user"|"steady", "text", "mode", ...}
     state: dict = field(default_factory=dict)  # per-mode flow state, e.g. state["ask"]["last_query"]
 
+    def to_json(self) -> dict:
+        """Everything needed to resume the session later (the web app stores this)."""
+        return {"session_id": self.session_id, "mode": self.mode, "history": self.history, "state": self.state}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Session:
+        return cls(session_id=data["session_id"], mode=data.get("mode", "ask"),
+                   history=list(data.get("history", [])), state=dict(data.get("state", {})))
+
 
 class Engine:
     def __init__(self, *, retriever: Retriever, llm=None) -> None:  # llm: app.llm.Generator | None
