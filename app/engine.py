@@ -7,10 +7,10 @@ of the session's mode. It knows nothing of Gradio or of the terminal.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
-from app import ask
+from app import ask, checkin
 from app.prompts import texts
 from app.reply import Reply
 from app.retrieval import Retriever
@@ -72,15 +72,25 @@ class Engine:
                 text = text[:MAX_MESSAGE_CHARS]
             else:
                 notice = ""
-            reply = None
-            for item in self._ask(session, text):
-                if isinstance(item, Reply):
-                    reply = item
-                else:
-                    yield item
+            reply = yield from self._turn(session, text)
             reply.notice = " ".join(n for n in (notice, reply.notice) if n)
         session.history.append({"role": "steady", **reply.to_json()})
         yield reply
+
+    def _turn(self, session: Session, text: str) -> Generator[str, None, Reply]:
+        """Hand a message to the flow of the session's mode; returns that flow's Reply."""
+        if session.mode == "checkin":
+            return checkin.turn(session.state["checkin"], text, retriever=self.retriever)
+        offer = texts("checkin")["opening"]
+        pending = session.state.pop("opening", None)
+        if pending and text == offer["answer_choice"]:
+            text = pending
+        elif not (session.state.get("ask") or {}).get("last_query") and checkin.looks_like_opening(
+            self.retriever.index.embedder, text
+        ):
+            session.state["opening"] = text  # kept so the check-in can start from it
+            return Reply(mode="ask", text=offer["offer"], choices=list(offer["choices"]))
+        return (yield from self._ask(session, text))
 
     def _command(self, session: Session, text: str) -> Reply:
         words = texts("engine")
@@ -97,11 +107,16 @@ class Engine:
         if command == "/ask":
             session.mode = "ask"
             return Reply(mode="ask", text=words["ask_ready"])
-        if command in ("/checkin", "/rehearse"):
+        if command == "/checkin":
+            session.mode = "checkin"
+            memory, reply = checkin.start(retriever=self.retriever, seed=session.state.pop("opening", None))
+            session.state["checkin"] = memory
+            return reply
+        if command == "/rehearse":
             return Reply(mode=session.mode, text=words["not_ready"], choices=["Ask another question"])
         return Reply(mode=session.mode, text=words["unknown_command"].format(command=command))
 
-    def _ask(self, session: Session, question: str) -> Iterator[str | Reply]:
+    def _ask(self, session: Session, question: str) -> Generator[str, None, Reply]:
         memory = session.state.setdefault("ask", {})
         previous = memory.get("last_query")
         rewritten = None
@@ -120,7 +135,7 @@ class Engine:
         if reply.state.get("grounded"):
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
-        yield reply
+        return reply
 
 
 def export_markdown(session: Session) -> str:

@@ -74,7 +74,8 @@ def test_off_topic_gets_an_honest_decline_without_citations(engine, question):
 
 def test_declines_are_rare_in_scope_and_common_off_topic(engine):
     questions = load_questions()
-    declined = sum(not engine.send(engine.new_session(), q["q"]).citations for q in questions)
+    # A statement of feeling may get the check-in offered instead of an answer; that isn't a decline.
+    declined = sum(engine.send(engine.new_session(), q["q"]).state.get("grounded") is False for q in questions)
     assert declined / len(questions) <= 0.05
     off_topic = yaml.safe_load(OFF_TOPIC.read_text(encoding="utf-8"))
     accepted = sum(bool(engine.send(engine.new_session(), q["q"]).citations) for q in off_topic)
