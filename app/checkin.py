@@ -21,8 +21,8 @@ from ingest.split import sentences
 
 # Cosine similarity mapped to a 0-1 pressure score: at or below FLOOR is "no sign", at or above
 # CEILING is "clearly this". Chosen on the check-in dialogues in evals/dialogues (see README).
-FLOOR = 0.30
-CEILING = 0.62
+FLOOR = 0.40
+CEILING = 0.70
 MAX_PROBES = 2  # with the open question and the three-part test: about six questions at most
 UNCERTAIN = (0.25, 0.85)  # pressures scoring in this band are worth a follow-up question
 OPEN_WEIGHT = 0.4  # once a pressure was asked about directly, the answer counts for more
@@ -47,10 +47,16 @@ def _bank(embedder) -> dict[str, np.ndarray]:  # embedder: ingest.embed.Embedder
     return bank
 
 
+CLAUSE_BREAK = re.compile(r"[;,:]\s*|\s+(?:and|but|plus|while|because)\s+(?=\w+\s+\w+\s+\w+)", re.IGNORECASE)
+
+
 def _units(text: str) -> list[str]:
-    """The whole message and, for longer ones, each sentence: one clause can carry one pressure."""
-    parts = [s for s in sentences(text) if len(s.split()) >= 3]
-    return [text, *parts] if len(parts) > 1 else [text]
+    """The whole message, its sentences and their clauses: one clause can carry one pressure."""
+    parts = []
+    for sentence in sentences(text) or [text]:
+        parts.append(sentence)
+        parts += [c for c in CLAUSE_BREAK.split(sentence) if c and len(c.split()) >= 3]
+    return list(dict.fromkeys(p for p in [text, *parts] if p.strip()))[:12]
 
 
 def _scale(similarity: float) -> float:
@@ -77,6 +83,22 @@ def read_test(text: str) -> dict[str, str]:
                 found[key] = value
                 break
     return found
+
+
+DURATION = re.compile(r"\b(\d+|an?|one|two|three|four|five|six|few|couple of|several|many)\s+(week|month|quarter|year)s?\b")
+NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "few": 3, "couple of": 2,
+           "several": 4, "many": 8}
+MONTHS = {"week": 0.25, "month": 1, "quarter": 3, "year": 12}
+
+
+def _duration(text: str) -> str:
+    """'about eight months' -> long; 'a few weeks' -> short. The guidance's line is one or two quarters."""
+    match = DURATION.search(text.lower())
+    if not match:
+        return "unsure"
+    count, unit = match.groups()
+    months = (int(count) if count.isdigit() else NUMBERS[count]) * MONTHS[unit]
+    return "long" if months > 6 else "short"
 
 
 def _frequency(text: str) -> float | None:
@@ -137,6 +159,8 @@ def turn(memory: dict, text: str, *, retriever: Retriever) -> Reply:
         memory["test"][key] = choices[text] or "unsure"
     else:
         found = read_test(text)
+        if key == "duration" and key not in found:
+            found[key] = _duration(text)
         memory["test"][key] = found.get(key, "unsure")
         _absorb(memory, text, embedder=embedder)
     return _next(memory, retriever)
@@ -147,7 +171,8 @@ def _absorb(memory: dict, text: str, *, embedder) -> None:
     for pid, score in score_text(embedder, text).items():
         memory["open"][pid] = max(memory["open"].get(pid, 0.0), score)
     for key, value in read_test(text).items():
-        memory["test"].setdefault(key, value)
+        if memory["test"].get(key, "unsure") == "unsure":
+            memory["test"][key] = value
 
 
 def _after_free_text(memory: dict, text: str, *, retriever: Retriever) -> Reply:
@@ -157,7 +182,7 @@ def _after_free_text(memory: dict, text: str, *, retriever: Retriever) -> Reply:
     uncertain = [pid for pid, s in ranked[:4] if UNCERTAIN[0] <= s < UNCERTAIN[1]]
     if not ranked or ranked[0][1] < UNCERTAIN[0]:  # nothing clear yet: ask about the commonest ones
         memory["queue"] = ["workload", "keeping_up"]
-        lead = words["vague"]
+        lead = words["heard_prefix"] if memory["test"] else words["vague"]
     else:
         memory["queue"] = uncertain[:MAX_PROBES]
         clear = ranked[0][1] >= words["heard_clear"]
@@ -298,11 +323,13 @@ def _result(memory: dict, retriever: Retriever, *, lead: str = "") -> Reply:
     def mark(n: int | None) -> str:
         return f" [{n}]" if n else ""
 
-    if not top:
+    if not top and verdict is None:
         state.update(top=[], levers=[])
         return Reply(mode="checkin", text=_join(lead, words["result_none"]), choices=list(words["next_choices"]),
                      state=state)
-    lines = [words["result_title"], "", words["result_pressures"]]
+    lines = [words["result_title"]]
+    if top:
+        lines += ["", words["result_pressures"]]
     for pid in top:
         p = words["pressures"][pid]
         lines.append(f"- **{p['label']}**: {p['about']}{mark(number(_cite(retriever, search=p['search'], quotes=p['quotes'])))}")
@@ -321,6 +348,15 @@ def _result(memory: dict, retriever: Retriever, *, lead: str = "") -> Reply:
     state.update(top=top, levers=levers)
     return Reply(mode="checkin", text=_join(lead, "\n".join(lines)), citations=citations,
                  choices=list(words["next_choices"]), state=state)
+
+
+def warm_up(retriever: Retriever) -> None:
+    """Embed the banks and the citation searches once, so a person's first check-in isn't the slow one."""
+    words = _words()
+    _bank(retriever.index.embedder)
+    _opening_bank(retriever.index.embedder)
+    for item in [*words["pressures"].values(), *words["levers"].values()]:
+        retriever.search(item["search"], k=SEARCH_K)
 
 
 def looks_like_opening(embedder, text: str) -> bool:

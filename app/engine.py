@@ -44,6 +44,10 @@ class Engine:
     def new_session(self) -> Session:
         return Session()
 
+    def warm_up(self) -> None:
+        """Pay the one-off costs (embedding the flows' banks) before the first person arrives."""
+        checkin.warm_up(self.retriever)
+
     def welcome(self) -> Reply:
         return Reply(mode="ask", text=texts("engine")["welcome"], choices=list(texts("ask")["choices"]))
 
