@@ -181,13 +181,26 @@ def serve_command(host: str, port: int) -> None:
 
 
 @cli.command("eval")
+@click.option("--suite", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=config.EVALS_DIR / "dialogues", show_default="evals/dialogues",
+              help="A folder of dialogue YAML files.")
+@click.option("--llm", default="none", show_default=True, metavar="SPEC",
+              help="Evaluate with a model: openai:<model> or ollama:<model> (as STEADY_LLM).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval-report"),
               show_default=True, help="Where report.md and report.json are written.")
-def eval_command(out: Path) -> None:
-    """Run the eval suite; exits non-zero when a threshold is missed."""
+def eval_command(suite: Path, llm: str, out: Path) -> None:
+    """Play the scripted dialogues and score retrieval; exits non-zero when a threshold is missed."""
+    import os
+
+    from evals.dialogues import DialogueError
     from evals.runner import run
 
-    report, passed = run(retriever=_retriever(), out=out)
+    os.environ["STEADY_LLM"] = llm  # only this process: the suite runs with the model asked for, or none
+    engine = _engine()
+    try:
+        report, passed = run(retriever=engine.retriever, llm=engine.llm, suite=suite, out=out)
+    except (DialogueError, ValueError) as exc:
+        _fail(str(exc))
     click.echo(report)
     if not passed:
         sys.exit(1)

@@ -1,15 +1,64 @@
-"""`steady eval`: run the suite and write report.md and report.json."""
+"""`steady eval`: play the scripted dialogues, score retrieval, check the thresholds, write the report."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-from dataclasses import asdict
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import yaml
+
 from app.retrieval import Retriever
+from evals.dialogues import (
+    DIALOGUES,
+    JOURNEYS,
+    SUPPORT_SIMILARITY,
+    MIN_SUPPORT_WORDS,
+    DialogueResult,
+    RecordingRetriever,
+    corpus_passages,
+    load_suite,
+    play,
+    scored_lines,
+    support_share,
+)
 from evals.retrieval_metrics import Scores, load_questions, score_all
 
-THRESHOLDS = {"hit_at_5": 0.95, "mrr": 0.85}
+THRESHOLDS = Path(__file__).parent / "thresholds.yaml"
+
+
+@dataclass(frozen=True)
+class Check:
+    figure: str
+    value: float | None  # None: not measured in this run (n/a), so not held to a threshold
+    bound: str  # "min" or "max"
+    limit: float
+
+    @property
+    def passed(self) -> bool:
+        if self.value is None:
+            return True
+        return self.value >= self.limit if self.bound == "min" else self.value <= self.limit
+
+
+def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if set(raw) - {"min", "max"}:
+        raise ValueError(f"{path.name}: only min: and max: sections are understood")
+    return {"min": raw.get("min") or {}, "max": raw.get("max") or {}}
+
+
+def check_thresholds(figures: dict[str, float | None], thresholds: dict[str, dict[str, float]]) -> list[Check]:
+    checks = []
+    for bound in ("min", "max"):
+        for name, limit in thresholds[bound].items():
+            if name not in figures:
+                raise ValueError(f"thresholds.yaml names {name!r}, which the eval does not measure "
+                                 f"(it measures: {', '.join(figures)})")
+            checks.append(Check(name, figures[name], bound, float(limit)))
+    return checks
 
 
 def retrieval_table(scores: list[Scores]) -> str:
@@ -17,23 +66,160 @@ def retrieval_table(scores: list[Scores]) -> str:
     return "\n".join(["| mode | questions | hit@1 | hit@5 | MRR@5 |", "|---|---|---|---|---|", *rows])
 
 
-def run(*, retriever: Retriever, out: Path) -> tuple[str, bool]:
-    """The report as Markdown, and whether every threshold was met."""
+def crisis_report(*, embedder) -> dict | None:
+    """Crisis recall and false positives on evals/crisis/messages.yaml, from the safety check's own
+    scorer (evals/crisis/metrics.py) once it exists; None until then."""
+    if importlib.util.find_spec("evals.crisis.metrics") is None:
+        return None
+    from evals.crisis.metrics import report
+
+    return report(embedder=embedder)
+
+
+def _crisis_figures(report: dict | None) -> tuple[float | None, float | None]:
+    if report is None:
+        return None, None
+    return report["crisis"]["recall"], report["false_positives"]["rate"]
+
+
+def rubric_consistency(engine, recorder, results: list[DialogueResult], *, corpus) -> dict:
+    """Replay every dialogue that rehearsed lines; each line must get the same feedback again."""
+    lines = identical = 0
+    differing = []
+    for first in results:
+        once = scored_lines(first)
+        if not once:
+            continue
+        again = scored_lines(play(engine, recorder, first.dialogue, corpus=corpus))
+        for a, b in zip(once, again + [{}] * (len(once) - len(again)), strict=True):
+            lines += 1
+            keys = ("line", "scores", "reasons", "better")
+            if all(a.get(k) == b.get(k) for k in keys):
+                identical += 1
+            else:
+                differing.append(f"{first.dialogue.id}: {str(a.get('line'))[:60]!r}")
+    return {"lines": lines, "identical": identical, "differing": differing}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -> tuple[str, bool]:
+    """Play the suite through the engine (with llm, if given); the report as Markdown, and whether
+    every threshold in evals/thresholds.yaml was met."""
+    from app.engine import Engine
+
+    started = time.perf_counter()
+    corpus = corpus_passages(retriever.index)
+    dialogues = load_suite(suite, doc_ids={doc_id for doc_id, _ in corpus.values()})
+    recorder = RecordingRetriever(retriever)
+    engine = Engine(retriever=recorder, llm=llm)
+    results = [play(engine, recorder, d, corpus=corpus) for d in dialogues]
     scores = score_all(retriever, load_questions())
     hybrid = next(s for s in scores if s.mode == "hybrid")
-    failures = [f"hybrid {name} {getattr(hybrid, name):.3f} < {limit}" for name, limit in THRESHOLDS.items()
-                if getattr(hybrid, name) < limit]
-    failures += [f"hybrid MRR does not beat {s.mode}" for s in scores if s.mode != "hybrid" and s.mrr >= hybrid.mrr]
-    report = "\n\n".join([
-        "# Steady eval report",
-        "## Retrieval (evals/retrieval/questions.yaml)",
-        retrieval_table(scores),
-        "Misses (hybrid, not in top 5): " + (", ".join(hybrid.misses) or "none"),
-        "## Result",
-        "PASS" if not failures else "FAIL\n\n" + "\n".join(f"- {f}" for f in failures),
-    ])
+    audits = [t.audit for r in results for t in r.turns]
+    generated = [t.reply for r in results for t in r.turns if t.reply is not None and t.reply.state.get("generated")]
+    support = [support_share(reply, embedder=retriever.index.embedder) for reply in generated]
+    crisis = crisis_report(embedder=retriever.index.embedder)
+    rubric = rubric_consistency(engine, recorder, results, corpus=corpus)
+    journeys = {}
+    for journey in JOURNEYS:
+        played = [r for r in results if r.dialogue.journey == journey]
+        if played:
+            journeys[journey] = {"dialogues": len(played), "passed": sum(r.passed for r in played)}
+    crisis_recall, crisis_false_positives = _crisis_figures(crisis)
+    figures = {
+        "dialogues": len(results),
+        "dialogue_pass_rate": min(j["passed"] / j["dialogues"] for j in journeys.values()),
+        "retrieval_hit_at_5": hybrid.hit_at_5,
+        "retrieval_mrr": hybrid.mrr,
+        "retrieval_mrr_gain": round(hybrid.mrr - max(s.mrr for s in scores if s.mode != "hybrid"), 3),
+        "citation_validity": _share(sum(a.valid_citations for a in audits), sum(a.citations for a in audits)),
+        "groundedness_embedded": _share(sum(a.verbatim_sentences for a in audits), sum(a.quoted_sentences for a in audits)),
+        "groundedness_model": _share(sum(s for s, _ in support), sum(n for _, n in support)),
+        "crisis_recall": crisis_recall,
+        "crisis_false_positive_rate": crisis_false_positives,
+        "rubric_consistency": _share(rubric["identical"], rubric["lines"]),
+    }
+    checks = check_thresholds(figures, load_thresholds())
+    passed = all(c.passed for c in checks)
+    report = _markdown(
+        engine=llm.spec if llm is not None else "embedded (no model)", suite=suite, results=results,
+        journeys=journeys, scores=scores, audits=audits, support=support, crisis=crisis, rubric=rubric,
+        checks=checks, seconds=time.perf_counter() - started,
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(report + "\n", encoding="utf-8")
-    payload = {"retrieval": [asdict(s) for s in scores], "failures": failures}
-    (out / "report.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    return report, not failures
+    payload = {
+        "engine": llm.spec if llm is not None else "embedded", "suite": str(suite), "passed": passed,
+        "figures": figures, "checks": [asdict(c) | {"passed": c.passed} for c in checks], "journeys": journeys,
+        "dialogues": [{"id": r.dialogue.id, "journey": r.dialogue.journey, "passed": r.passed,
+                       "failures": r.failures()} for r in results],
+        "retrieval": [asdict(s) for s in scores], "crisis": crisis, "rubric": rubric,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (out / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    return report, passed
+
+
+def _value(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _markdown(*, engine, suite, results, journeys, scores, audits, support, crisis, rubric, checks, seconds) -> str:
+    summary = ["| figure | value | threshold | result |", "|---|---|---|---|"]
+    for c in checks:
+        mark = "n/a" if c.value is None else ("pass" if c.passed else "**MISS**")
+        summary.append(f"| {c.figure} | {_value(c.value)} | {'≥' if c.bound == 'min' else '≤'} {c.limit:g} | {mark} |")
+    by_journey = ["| journey | dialogues | passed | pass rate |", "|---|---|---|---|"]
+    by_journey += [f"| {name} | {j['dialogues']} | {j['passed']} | {j['passed'] / j['dialogues']:.2f} |"
+                   for name, j in journeys.items()]
+    failures = [f"- `{r.dialogue.id}` ({r.dialogue.journey}): " + "; ".join(r.failures())
+                for r in results if not r.passed]
+    hybrid = next(s for s in scores if s.mode == "hybrid")
+    quoted = sum(a.quoted_sentences for a in audits)
+    grounded = [f"Citations: {sum(a.citations for a in audits)} checked, {sum(a.valid_citations for a in audits)} valid "
+                "(retrieved during that turn, and the same passage as in the index).",
+                f"Embedded answers: {sum(a.verbatim_sentences for a in audits)} of {quoted} quoted sentences are "
+                "verbatim in the passage they cite."]
+    if support:
+        grounded.append(f"Model answers: {sum(s for s, _ in support)} of {sum(n for _, n in support)} sentences "
+                        f"(of {MIN_SUPPORT_WORDS}+ words) have a sentence of a cited passage at cosine similarity ≥ "
+                        f"{SUPPORT_SIMILARITY} (all-MiniLM-L6-v2).")
+    if crisis is None:
+        crisis_text = "Not available: evals/crisis/metrics.py (the safety check's scorer) is not there yet."
+    else:
+        found, fp, health = crisis["crisis"], crisis["false_positives"], crisis["health"]
+        crisis_text = "\n".join([
+            f"app/safety.py on evals/crisis/messages.yaml ({crisis['messages']} labelled messages, with the embedder):", "",
+            f"- crisis recall: {found['caught']} of {found['total']} ({_value(found['recall'])})",
+            f"- false positives (idioms, ML jargon, negations, ordinary burnout): {fp['flagged']} of {fp['total']} "
+            f"({_value(fp['rate'])})",
+            f"- health nudge recall: {health['caught']} of {health['total']} ({_value(health['recall'])})",
+            *[f"- missed: {text!r}" for text in found["missed"]],
+            *[f"- flagged wrongly: {text!r}" for text in fp["flagged_texts"]],
+        ])
+    if rubric["lines"]:
+        rubric_text = (f"{rubric['identical']} of {rubric['lines']} rehearsed lines got identical feedback when "
+                       "their dialogue was played again." + "".join(f"\n- differs: {d}" for d in rubric["differing"]))
+    else:
+        rubric_text = "No rehearsed lines in the suite yet."
+    missed = [c for c in checks if not c.passed]
+    result = "PASS" if not missed else "FAIL\n\n" + "\n".join(
+        f"- {c.figure} {_value(c.value)} {'<' if c.bound == 'min' else '>'} {c.limit:g}" for c in missed)
+    return "\n\n".join([
+        "# Steady eval report",
+        f"Engine: {engine}. Suite: {suite} ({len(results)} dialogues). {seconds:.1f} s.",
+        "## Summary", "\n".join(summary),
+        "## Dialogues by journey", "\n".join(by_journey),
+        "## Failing dialogues", "\n".join(failures) or "None.",
+        "## Retrieval (evals/retrieval/questions.yaml)", retrieval_table(scores),
+        "Misses (hybrid, not in top 5): " + (", ".join(hybrid.misses) or "none"),
+        "## Citations and groundedness", "\n".join(grounded),
+        "## Crisis detection", crisis_text,
+        "## Rubric consistency", rubric_text,
+        "## Result", result,
+    ])
