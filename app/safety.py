@@ -1,0 +1,392 @@
+"""Crisis routing and the health nudge: run on every message, before any flow sees it.
+
+How a message is judged, in order:
+1. Normalise: casefold, strip accents, drop apostrophes ("don't" -> "dont", "j'ai" -> "jai"),
+   straighten quotes, collapse whitespace. Every pattern below is written against that form.
+2. Neutralise: blank out phrases that look like danger but are not — idioms ("killing myself to
+   hit this deadline", "shoot me an email", "the hill I want to die on"), ML jargon ("suicide
+   detection dataset", "kill them" after a process word) and negated intent ("I'm not suicidal",
+   "I'd never hurt anyone"). Only the matched phrase is blanked, so a message holding an idiom
+   *and* a real signal is still a crisis. Negation is narrow: "not" must govern the intent itself;
+   doubt ("I'm not sure I want to live") and wishes ("I don't want to live") are signals, not negations.
+3. Patterns on what is left: explicit (suicide, self-harm), threats to others, indirect signals
+   (no point in living, better off without me, giving things away, goodbye letters, wanting to
+   disappear for good...), in English, French, Spanish and German.
+4. If nothing matched and an embedder is given: one `embed_query` of the neutralised text,
+   compared with a bank of crisis exemplars and a bank of look-alike "calm" sentences (burnout,
+   idioms) from prompts/safety.yaml. It is a crisis when the nearest crisis exemplar is at least
+   THRESHOLD similar and nearer than any calm one. This catches phrasings no pattern foresaw.
+Health symptoms (sleep, chest pain, panic attacks, not eating, drinking to cope...) set `health`
+independently; the engine shows the nudge only when there is no crisis.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import weakref
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.prompts import texts
+
+# Chosen on the tuning two thirds of evals/crisis/messages.yaml (`python -m evals.crisis.metrics --sweep`):
+# 0.54 was the lowest with no false positive there; one step more leaves margin for unseen burnout talk.
+THRESHOLD = 0.55
+
+
+class QueryEmbedder(Protocol):
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class Assessment:
+    crisis: bool
+    health: bool
+    kind: str  # why, for the operator: explicit | indirect | threat_to_others | similar_to_crisis | health | idiom | negated | none
+    score: float  # 1.0 for a pattern match, else the nearest crisis exemplar's cosine (0.0 without embedder)
+
+
+_MARKS = str.maketrans({
+    "'": "", "\u2019": "", "\u2018": "", "\u02bc": "", "`": "", "\u00b4": "",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u0153": "oe", "\u00e6": "ae", "\u00f8": "o",
+})
+
+
+_ELISION = re.compile(r"\b(qu|[cdjlmnst])['\u2019](?=[a-z])")  # French "j'ai", "d'en", "l'interet"
+
+
+def normalise(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_ELISION.sub(r"\1 ", plain).translate(_MARKS).split())
+
+
+def _rx(*parts: str) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
+# Words that make the rest of a clause about something else; a pattern ends where one begins.
+_END = r"(?=\s*(?:$|[.!?,;:|)\"]|and\b|but\b|so\b|because\b|anymore\b|any ?more\b|honestly\b|sometimes\b|lately\b|tbh\b))"
+_PEOPLE = (r"(?:my |the |that |this |our |those |these |a |some )?(?:manager|boss|team ?lead|tech ?lead|lead|supervisor"
+           r"|co ?workers?|co-workers?|colleagues?|teammates?|team|ceo|cto|cfo|vp|director|pm|product manager|hr"
+           r"|recruiters?|intern|reviewers?|clients?|customers?|people|everyone|everybody|someone|somebody|anyone"
+           r"|anybody|guy|woman|man|him|her|them)"
+           r"|my (?:wife|husband|partner|girlfriend|boyfriend|kids?|children|family|mother|father|mom|mum|dad"
+           r"|brother|sister|son|daughter|ex|roommate|flatmate|neighbou?r)")
+_NOT_A_PERSON = r"(?!\s*(?:time|times|chances|morale|feelings|plans?|project|proposal|numbers|budget|roadmap|reputation|career|velocity|code|model|pipeline|prs?|email|metrics?|okrs?|deadline|schedule|ego|process\w*|jobs?|runs?|workers?|nodes?|pods?|threads?|containers?|instances?|servers?|branch\w*|scripts?)\b)"
+_VIOLENCE = (r"(?:kill|killing|murder|murdering|hurt|hurting|harm|harming|stab|stabbing|shoot|shooting|strangle|strangling"
+             r"|choke|choking|punch|punching|attack|attacking|assault|assaulting|poison|poisoning|beat up|beating up"
+             r"|run over|slap|slapping|smash \w+ face in)")
+
+# Idioms, jargon and negations: blanked before the crisis patterns run.
+_IDIOM = _rx(
+    r"\bkilling myself (?:over|for|on|to|trying|working|with|at|studying|grinding)\b",
+    r"\b(?:nearly |almost )?kill(?:ed|ing)? myself (?:laughing|working)\b",
+    r"\bshoot(?:ing)? myself in the foot\b",
+    r"\bshoot (?:me|him|her|them|you|us|\w+ \w+|\w+) (?:an? |the |over )?(?:quick )?(?:email|e-mail|mail|message|dm|note|text|ping|line|invite|slack)",
+    r"\bcut(?:ting)? myself (?:some slack|a break|off)\b",
+    r"\bburn(?:ing|ed|t)? myself out\b",
+    r"\bhurt myself (?:at|while|lifting|playing|running|skiing|cycling|climbing|in a|on the|during)\b",
+    r"\bdie (?:on|upon) (?:this|that|the|a) hill\b|\bmakes? me want to jump out (?:of )?(?:a|the) window\b",
+    r"\b(?:is|are|its|was|were|been|be|keeps?) (?:\w+ )?killing me\b|\bdying (?:to|for)\b|\bdead (?:tired|end|code|on arrival)\b|\bwould kill for\b|\bcould murder\b",
+    r"\bkill(?:ed|ing|s)? (?:-9 |the |this |that |my |our |a |all |off )*(?:\w+ )?(?:runs?|jobs?|process\w*|pods?|containers?|kernels?|workers?|features?|branch\w*|experiments?|sweeps?|sessions?|tasks?|it)\b",
+    r"\b(?:want(?:ed)? to |wanna )?die (?:of|from) (?:embarrassment|shame|boredom|laughter|laughing|cringe)\b",
+    r"\boverdos\w* on (?:coffee|caffeine|espresso|sugar|energy drinks|memes|papers|podcasts|content)\b",
+    r"\b(?:tak(?:e|es|ing)|took) my (?:whole )?life (?:away|from me)\b",
+    r"\bdisappear(?:ing)? (?:for (?:a|the|two|three|few|couple)|on (?:a |holiday|vacation)|to (?:a|the|my)|into (?:a|my|the)|off the grid)",
+    r"\bdont want to wake up (?:early|at|for|before)\b",
+    r"\bgiv\w* (?:away )?(?:all )?my (?:things|stuff|belongings|possessions)(?: away)? (?:before|because|since|as) (?:the |my |our |we |i )?(?:move|moving|relocat\w*|downsiz\w*|declutter\w*|emigrat\w*|am moving|m moving)",
+    r"\b(?:wont|not) be (?:here|around)\b[^.!?|]{0,50}\b(?:contract|notice|leaving|quit\w*|resign\w*|new (?:job|role)|transfer\w*|moving|relocat\w*|vacation|holiday|leave|pto|offsite)",
+    # ML and moderation work: the words name a topic or a process, not the person.
+    r"\bsuicide (?:squeeze|mission|burn|run|pact (?:movie|film|episode)|detection|prevention|classifier|risk model|dataset|data|moderation|content|posts?|notes? dataset|related|ideation (?:classifier|detection|dataset|labels?))\w*",
+    r"\bself[- ]?harm (?:classifier|detection|content|dataset|data|images|posts|policy|policies|labels?|moderation|category|filter)\w*",
+    r"\b(?:process|processes|pods?|jobs?|runs?|containers?|workers?|threads?|daemons?|instances?|tasks?|nodes?|sessions?|kernels?|servers?|zombies?|children|child processes|replicas?|vms?)\b[^|]{0,80}?\bkill(?:ing)? (?:them|it|him|her|all of them)\b",
+    # French, Spanish, German idioms that share words with the signals.
+    r"\bme tuer a la tache\b|\bmourir (?:de|d) (?:honte|rire|faim|ennui|fatigue|envie)\b",
+    r"\bmorir(?:me)? de (?:la )?(?:verguenza|risa|ganas|hambre|sueno|aburrimiento|calor|frio)\b",
+    r"\b(?:me estoy matando|matarme|me mato) (?:a |trabajando|estudiando|por)",
+    r"\b(?:wird|wurde|werden) mich (?:noch )?umbringen\b",
+)
+# Not after doubt: "I can't promise I won't hurt myself" is a signal.
+_NEG = (r"(?<!promise )(?<!promise i )(?<!guarantee )(?<!guarantee i )(?<!sure )(?<!sure i )(?<!swear i )"
+        r"(?:not|never|no longer|dont|doesnt|wont|wouldnt|isnt|aint|id never|ill never|i never|no way (?:i|id|im)|nor)")
+_NEGATED = _rx(
+    _NEG + r"(?:\s+(?:really|actually|ever|even|be|being|at all|remotely|currently|want(?:ing)? to|wanna|going to|gonna"
+    r"|planning (?:to|on)|plan to|trying to|try to|thinking (?:about|of)|about to|intend(?:ing)? to|do anything to|have any"
+    r"|had any|having|have|had|get|feel|feeling|to|i|im|am|a|in any danger of))*\s+(?:suicidal|suicide|kill(?:ing)? (?:myself|anyone|anybody|"
+    + _PEOPLE + r")|hurt(?:ing)? (?:myself|anyone|anybody|" + _PEOPLE + r")|harm(?:ing)? (?:myself|anyone|anybody|"
+    + _PEOPLE + r")|self[- ]?harm\w*|end(?:ing)? my (?:own )?life|tak(?:e|ing) my (?:own )?life|die|dying|do anything (?:stupid|drastic|silly|dangerous))\b",
+    r"\bno (?:suicidal |dark )?(?:thoughts|intentions?|plans?|desire|urge) (?:of|to|about) (?:killing|hurting|harming|ending|suicide|self[- ]?harm|dying)\w*(?: (?:myself|my life|anyone))?\b",
+    r"\bno suicidal (?:thoughts|ideation|feelings|intent)\b",
+    r"\b(?:suicidal|suicide|self[- ]?harm\w*|hurt(?:ing)? myself|kill(?:ing)? myself)\s*[?:,-]?\s*(?:no|nope|nah|never|not really|not at all)\b(?!\s+(?:one|longer|reason|point|way|idea|matter))",
+    # French, Spanish, German.
+    r"\b(?:pas|jamais) (?:du tout )?(?:suicidaire|(?:envie de |l intention de |me )?(?:me tuer|me suicider|mourir|me faire du mal))\b",
+    r"\bno (?:soy|estoy|me siento) (?:suicida|con ideas suicidas)\b",
+    r"\bno (?:voy a|quiero|pienso|tengo intencion de|tengo ganas de) (?:matarme|suicidarme|hacerme dano|morir(?:me)?|quitarme la vida)\b",
+    r"\bno tengo (?:pensamientos|ideas) suicidas\b",
+    r"\bnunca (?:me )?(?:haria dano|mataria|suicidaria|me quitaria la vida)\b",
+    r"\b(?:nicht|nie|niemals) (?:\w+ ){0,2}(?:suizid\w*|selbstmord\w*|umbringen|sterben|antun)\b",
+    r"\bkeine (?:suizid|selbstmord)\w*\b",
+)
+
+_EXPLICIT = _rx(
+    r"\bsuicid\w*|\b(?:selbstmord|suizid)\w*",
+    r"\b(?:took|taken|swallowed|just took|have taken)\b[^.!?|]{0,12}\b(?:a bunch of|all (?:of )?(?:my|the)|a lot of|a handful of|handfuls of|the whole (?:bottle|pack|packet|box) of|too many|loads of|\d{2,}) (?:\w+ )?(?:pills|tablets|painkillers|meds|paracetamol|tylenol)\b",
+    r"\b(?:thinking (?:about|of)|thought (?:about|of)|want to|wanted to|urge to|considering|almost|going to|gonna) jump(?:ing)?\b(?!\s+(?:ship|to|into|on|at|in|back|the gun|through|straight|off (?:the|this|a) (?:call|meeting|project)))",
+    r"\b(?:stood|standing|sat|sitting) on (?:the|a) (?:ledge|edge of (?:the|a) (?:roof|building|cliff|bridge|platform))\b",
+    r"\b(?:kill(?:ing|ed)?|off(?:ing)?|top(?:ping)?) myself\b",
+    r"\bdo(?:ing)? myself in\b",
+    r"\b(?:want to|wanna|gonna|going to|about to|should|might|will|could just) kms\b",
+    r"\bunalive\w*",
+    r"\b(?:end|ending|ended|take|taking|took) my (?:own )?life\b",
+    r"\b(?:want(?:ed|ing)? to|wanna|ready to|deserve to|wish i could|wish i would|hope i|i just) die\b",
+    r"\bwant(?:ed|ing)? to be dead\b|\bwish i (?:was|were|could be) dead\b|\bbetter off dead\b",
+    r"\b(?:hurt|hurting|harm|harming|cut|cutting|burn|burning) myself\b",
+    r"\bself[- ]?(?:harm\w*|injur\w*|mutilat\w*)",
+    r"\b(?:hang|hanging|shoot|shooting|drown|drowning|poison|poisoning|stab|stabbing|gas|gassing) myself\b",
+    r"\b(?:slit|slitting|cut|cutting|open|opening) (?:my|both) wrists\b",
+    r"\b(?:overdos\w*|od on (?:my |the )?(?:pills|meds)|lethal dose)\b",
+    r"\b(?:jump|jumping|throw myself|throwing myself|step|stepping|walk|walking)(?: off| from| in front of| into)+ (?:a |the |my |an )?(?:\w+ ){0,2}?(?:bridge|roof|rooftop|building|balcony|cliff|window|train|bus|truck|lorry|traffic|tracks|river|sea)\b",
+    r"\b(?:drive|driving|crash|crashing|steer|steering|swerv\w*) (?:my car |the car )?(?:into|off) (?:a |the )?(?:\w+ )?(?:wall|tree|bridge|cliff|traffic|river|road|truck|lorry)\b",
+    r"\b(?:put|putting) a bullet (?:in|through) my\b|\bblow my brains out\b",
+    r"\bend(?:ing|ed)? it all\b",
+    r"\b(?:thinking (?:about|of)|thought (?:about|of)|going to|gonna|want to|wanna|plan(?:ning)? to|ready to|considering|decided to|is to|only way to|how to) end(?:ing)? (?:things|it|everything)\b(?!\s+(?:with|at|on|for|early|now and))",
+    # French
+    r"\b(?:vais|veux|voudrais|envie de|pense a|penser a|pense a|vais peut-etre|je vais) me (?:tuer|foutre en l air|pendre|jeter|noyer)\b",
+    r"\bmettre fin a (?:mes jours|ma vie)\b|\ben finir avec (?:la vie|tout|moi|ma vie)\b",
+    r"\b(?:veux|voudrais|envie de|aimerais) (?:juste )?mourir\b",
+    r"\bme (?:faire du mal|scarifier|mutiler)\b",
+    # Spanish
+    r"\b(?:voy a|quiero|pienso|pensando en|ganas de|a punto de|deseo) (?:matarme|quitarme la vida|hacerme dano|cortarme)\b",
+    r"\bme (?:voy a|quiero) matar\b|\bquitarme la vida\b|\bacabar con mi vida\b",
+    r"\b(?:quiero|ganas de|deseo) morir(?:me)?\b|\bme quiero morir\b",
+    # German
+    r"\bmich (?:\w+ ){0,2}umbringen\b|\bbringe mich (?:\w+ )?um\b|\bmir (?:\w+ ){0,2}das leben (?:zu )?nehmen\b",
+    r"\b(?:will|mochte|wurde gern|wunsche mir zu) (?:einfach |nur |doch )*sterben\b|\bsterben (?:will|mochte|wollen)\b",
+    r"\bmir (?:etwas|was) an(?:zu)?tun\b|\bmich (?:selbst )?(?:ritzen|verletzen)\b",
+)
+
+_THREAT = _rx(
+    r"\b(?:(?:ill|i will|i might|i may|i swear ill|(?:afraid|scared|worried) (?:ill|i will|i might))"
+    r"|i(?:m|ve| am| have| was| keep| kept| just)?(?: \w+){0,3}? (?:going to|gonna|about to|ready to|plan(?:ning)? to|want(?:ed)? to"
+    r"|wanna|feel like|urges? to|fantasi[sz]\w* (?:about|of)|imagin\w*|pictur\w*|dream\w* (?:about|of)|thinking (?:about|of)|think about|thought about))"
+    r"\s+(?:\w+\s+){0,2}?" + _VIOLENCE + r"\s+(?:" + _PEOPLE + r")\b" + _NOT_A_PERSON,
+    r"\b(?:bring|bringing|brought|take|taking) (?:a |my )?(?:gun|knife|weapon|rifle|pistol) (?:to|into) (?:work|the office|the building|the meeting|the standup)\b",
+    r"\bshoot up (?:the|this|my) (?:office|building|place|workplace)\b|\b(?:break|smash|bash|kick|punch) (?:his|her|their) (?:neck|face|head|teeth|legs?|jaw|nose)(?: in)?\b",
+    r"\bmake (?:" + _PEOPLE + r") bleed\b|\bwant (?:to see )?(?:" + _PEOPLE + r") dead\b",
+    r"\bi know where (?:he|she|they|" + _PEOPLE + r") lives?\b",
+    # French, Spanish, German: the intent must name the person.
+    r"\b(?:tuer|frapper|buter|faire du mal a) (?:mon|ma|mes) (?:chef|cheffe|manager|patron|patronne|collegues?|n\+1)\b",
+    r"\b(?:matar|golpear|hacer dano|hacerle dano|pegarle) (?:a )?(?:mi|mis) (?:jefe|jefa|manager|companeros?|companeras?|colegas?)\b",
+    r"\b(?:meinen|meine|den|die) (?:chef|chefin|manager|managerin|kollegen|kollegin|vorgesetzten) (?:\w+ )?(?:umbringen|verletzen|schlagen|abstechen|erschiessen)\b",
+)
+
+_INDIRECT = _rx(
+    r"\b(?:no|(?:dont|do not|cant|cannot|no longer)(?: really| even| honestly)? see (?:the|a|any)|there is no|theres no"
+    r"|whats the|what is the|lost the|see no|dont get the) point (?:in |of )?(?:going on|carrying on|living"
+    r"|being alive|staying alive|being here|existing|continuing|life|trying to live|waking up|keeping going|it all)\b"
+    r"(?!\s+(?:with|at|in this|on this|this|the|my job|here at))",
+    r"\b(?:see no|no|any|zero|lost (?:the|my|all)?|losing (?:the|my)?) (?:reason|will|desire|wish) to (?:live|keep living|stay alive|be alive|go on|carry on|keep going)\b"
+    r"(?!\s+(?:with|at|in|on|to|here)\b)",
+    r"\bnothing (?:left )?to live for\b|\b(?:life|living|it) (?:is|isnt|feels|doesnt feel|is not) (?:not )?worth living\b|\bnot worth living\b",
+    r"\b(?:my )?life (?:is|isnt|aint|feels|has become) (?:pointless|meaningless|worthless|not worth it|over|a waste)\b",
+    r"\b(?:better|happier|fine|easier|simpler|relieved|lighter)(?: off| place)? without me\b",
+    r"\b(?:better|happier|fine|easier|simpler|relieved|lighter)(?: off)?(?: for (?:everyone|everybody|all of them|them|my family|the people around me))? (?:if|when) i"
+    r" (?:just |simply )?(?:(?:was|were|wasnt|werent|was not|were not) (?:here|around|gone|alive|dead|born|in the picture)"
+    r"|disappeared|vanished|died|left this world|was never born|had never been born|didnt exist|never existed|stopped existing|was gone|were gone)\b",
+    r"\b(?:im|i am|ive become|i feel like|feel like|i feel) (?:just |such |nothing but |only )?a (?:burden|waste of space|waste of oxygen|waste of air)\b",
+    r"\b(?:nobody|no one|noone) (?:would|will|is going to|even) (?:\w+ )?(?:miss|notice|care)(?: about)? (?:me|if i (?:was|were|went|disappeared|died|was gone|wasnt|werent|didnt|stopped)|when im gone)\b",
+    r"\b(?:giv(?:ing|en|e)|gave) (?:away )?(?:all |most )?(?:of )?my (?:things|stuff|belongings|possessions|plants|savings|pets?|cat|dog|cats|dogs) away\b",
+    r"\b(?:giv(?:ing|en|e)|gave) away (?:all |most )?(?:of )?my (?:things|stuff|belongings|possessions|plants|savings|pets?|cat|dog|cats|dogs)\b",
+    r"\b(?:found|finding|find|looking for) (?:a )?new homes? for my (?:cat|dog|pets?|cats|dogs|plants)\b",
+    r"\b(?:written|wrote|writing|write|left|leave|leaving) (?:a |my |the |some )?(?:goodbye|farewell|suicide|final) (?:letters?|notes?|messages?|emails?)\b",
+    r"\b(?:written|wrote|writing|left|leaving) (?:some |the |a few |my )?letters(?:\s+(?:to|for)\s+(?:everyone|everybody|my (?:family|kids|children|parents|wife|husband|partner|friends|loved ones|sister|brother|mum|mom|dad)|each of them|the people i love|the people who matter))?" + _END,
+    r"\b(?:updated|made|wrote|written|sorted|sorting|sort|finalised|finalized|getting) (?:out )?my (?:will|affairs)(?: in order)?\b",
+    r"\b(?:stockpil|sav|hoard|collect|stash)(?:ing|ed|e) (?:up )?(?:my |some |all my |enough )?(?:pills|meds|medication|sleeping pills|painkillers|tablets)\b",
+    r"\b(?:pills|meds|medication|sleeping pills|painkillers|tablets) (?:saved|stashed|stockpiled|hoarded|put aside)\b",
+    r"\btak(?:e|ing) (?:them|all (?:of )?(?:them|my pills|the pills|my meds|my tablets))(?: all)? (?:at once|tonight|together)\b",
+    r"\b(?:planned|plan|planning|worked out|figured out|decided) (?:how|when|where) (?:im going to|i will|to|ill|i would) (?:do it|end it|kill|die|go)\b",
+    r"\bhow (?:many|much) (?:\w+ )?(?:pills|paracetamol|tylenol|ibuprofen|insulin|tablets|painkillers)\b",
+    r"\bhow to (?:do it|end it|go) (?:quietly|painlessly|without (?:pain|anyone|it hurting)|so (?:nobody|no one))\b|\bhow to end (?:it|things|everything|my life)\b",
+    r"\b(?:cut|cutting|burn|burned|burnt|burning|scratch\w*|carv\w*|hit|hitting) (?:\w+ )?(?:my|into my) (?:arms?|wrists?|legs?|thighs?|skin|hands?|stomach|head)\b[^.!?|]{0,30}\b(?:on purpose|deliberately|again|to feel|to cope|to punish|(?:until|till) (?:it|they|i) (?:bleed|bleeds|bled))\b",
+    r"\b(?:started|start|back to|relapsed|urges? to|been|keep) cutting(?: again)?\b",
+    r"\btonight(?:s| is) the night\b|\bmy mind is made up\b|\bmade up my mind to (?:go|end|die|do it)\b",
+    r"\b(?:wont|will not|never) (?:be (?:here|around|at \w+)|see (?:you|them|anyone|my \w+)|wake up)\b[^.!?|]{0,30}\b(?:ever again|again ever)\b",
+    r"\btell (?:everyone|my (?:family|mom|mum|dad|parents|kids|children|wife|husband|partner|sister|brother|friends)) (?:that )?(?:i love|im sorry|goodbye|i said goodbye)\b",
+    r"\b(?:dont think|doubt|not sure) (?:i will|ill|im going to|i am going to|i can) (?:make it|be (?:here|around|alive)|last) (?:to|until|till|through|past|for|at) (?:my (?:next )?birthday|christmas|new year|the end of the (?:year|month)|next (?:year|month))\b",
+    r"\b(?:dont|do not|cant|cannot|no longer) see (?:a|any) future(?>(?: for (?:me|myself))?)(?!\s+(?:at|in|with|here|on)\b)",
+    r"\b(?:only|one) way out\b(?!\s+(?:of (?:this|the|my) (?:job|company|team|contract|project|role)|is (?:to quit|quitting|to leave|leaving|a new job|to resign)))|\bno way out (?:of (?:this|it) )?(?:except|but|other than)\b",
+    r"\b(?:want|wanna|wish i could|just want|going to|need) (?:to )?sleep (?:forever|for ever|permanently|and never wake)\b",
+    r"\b(?:relieved|better|happier|easier|fine|glad|free|miss|notice|care|improve\w*|lighter|simpler)\b[^.!?|]{0,40}\b(?:when|once|after|if) (?:im|i am|i was|i were|ive) (?:gone|dead|no longer (?:here|around|alive))(?!\s+(?:on|for|to|from|with)\b)",
+    r"\b(?:wrote|written|writing|left|leaving|write) (?:a |my |some )?(?:last |final )?(?:note|notes|letter|letters)\b[^.!?|]{0,40}\b(?:explaining (?:everything|why)|to (?:my|each) (?:family|mom|mum|dad|parents|kids|children|wife|husband|partner|sister|brother|friends|girlfriend|boyfriend|loved ones))\b",
+    r"\b(?:wish|wishing|wished)\b[^.!?|]{0,15}\b(?:never been born|never born|wasnt born|werent born|didnt exist|wasnt alive|werent alive|was dead|were dead)\b|\bi (?:had )?never been born\b",
+    r"\b(?:gave|giving|given|give) (?:away )?(?:all )?my (?:\w+ )?(?:things|stuff|belongings|possessions|plants|pets?|cat|dog|cats|dogs|savings|books|records|guitar|bike|clothes) (?:away|to)\b",
+    r"\bwont (?:need|be needing) (?:them|it|these|those|any of (?:it|them|this)|my \w+) (?:anymore|any more|where im going|after (?:this|tonight|today|tomorrow))\b",
+    r"\b(?:want|need|wanna)(?: to get)? out of (?:this|my) (?:life|world|existence)\b",
+    r"\bnot meant to be (?:here|alive|in this world|on this earth) (?:anymore|any more|any longer)\b",
+    r"\bif i (?:didnt|did not|never|dont|do not) wake up\b(?!\s+(?:early|on time|in time|before|at|for))",
+    r"\b(?:plan|planning|planned|organi[sz]ing|arrang\w*) (?:my|your) own funeral\b",
+    r"\b(?:whether|if) i (?:live|wake up) or (?:die|not)\b|\b(?:dont|do not|no longer|stopped|stop) car(?:e|ing) (?:if|whether) i (?:live|die|wake up|survive)\b",
+    r"\b(?:wont|will not|doesnt|not going to|none of (?:this|it) (?:will|would)) matter\b[^.!?|]{0,30}\b(?:ill|i will|im) (?:be )?gone\b|\b(?:ill|i will|im going to) be gone (?:soon|forever|for good)\b",
+    r"\b(?:fighting|struggling|trying) to (?:stay alive|keep living|want to live)\b",
+    r"\b(?:dying|death|being dead|killing myself|ending it) (?:would|will|could|might) (?:solve|fix|end) (?:everything|it all|all my problems|my problems)\b",
+    r"\b(?:not sure|unsure|dont know|wonder(?:ing)?|doubt) (?:if |whether )?(?:my )?life (?:is|is still|s) (?:still )?worth (?:it|living)\b",
+    r"\b(?:pills|rope|noose|gun|blade)\b[^.!?|]{0,25}\b(?:ready|right here|in front of me|in my hand|next to me)\b|\b(?:bought|buying|got|found|tied) (?:a |the )?(?:rope|noose)\b|\b(?:bought|buying|buy) (?:a )?(?:gun|firearm|pistol)\b",
+    r"\bwont be (?:a burden|a problem|your problem|anyones problem) (?:anymore|any more|for long|soon)\b",
+    r"\b(?:go|going|went) away (?:for good|forever|permanently)\b",
+    r"\b(?:painless|quick|easy|quickest|easiest|best) (?:way|ways|method|methods) to (?:die|go|end it|not wake up)\b",
+    r"\b(?:saying|said) (?:my )?goodbyes\b|\b(?:final|last) goodbyes?\b",
+    r"\bmy last (?:day|night|week) (?:on earth|alive|on this planet)\b",
+    r"\b(?:wont|will not|not going to|wont even|not gonna) be (?:a problem|a burden|your problem|anyones problem|in anyones way|around|here|alive|bothering anyone|bothering you) (?:much|for much|any|for|a lot) longer\b",
+    r"\b(?:wont|will not) (?:have to|need to) (?:deal|worry|put up) (?:with|about) me (?:much longer|for much longer|anymore|for long|soon)\b",
+    r"\b(?:want|wanna|wish i could|just want|wish to|want to just) (?:to )?(?:disappear|vanish|not exist|stop existing|cease to exist|not be alive|not be here|fade away|be gone)"
+    r"(?:\s+(?:for good|forever|permanently|completely|from (?:this|the) (?:world|earth|planet)|off the face of the earth|without a trace|and never come back))?" + _END,
+    r"\b(?:disappear|vanish|be gone) (?:for good|forever|permanently|from (?:this|the) (?:world|earth|planet)|off the face of the earth|and never come back)\b",
+    r"\bwish i (?:wasnt|werent|was never|had never been|never was|was not|were not|hadnt been) (?:born|alive|here|around)\b",
+    r"\bwish i (?:didnt|did not) exist\b",
+    r"\b(?:go to sleep|fall asleep|sleep|close my eyes) and (?:never|not) wake up\b",
+    r"\b(?:dont|do not|dont really) want to wake up(?: (?:tomorrow|anymore|again|ever|in the morning))?" + _END,
+    r"\b(?:hope|hoping) i (?:dont|do not|never) wake up\b",
+    r"\bwouldnt (?:mind|care) (?:if i )?(?:dying|died|not waking up|didnt wake up|never woke up|if i died)\b",
+    r"\bif (?:a|the) (?:bus|car|truck|train|lorry) (?:hit|hits|ran over|runs over|killed) me\b[^.!?|]{0,40}\b(?:wouldnt|would not|dont|not|hope|relief)\b",
+    r"\b(?:hope|hoping|wish|wishing|wouldnt mind if|pray)\b[^.!?|]{0,40}\b(?:hit|run over|killed) by (?:a|the) (?:bus|car|truck|train|lorry)\b",
+    r"\b(?:dont|do not|no longer|dont really|dont even) want to (?:live|be alive|exist|be here|go on|carry on|keep living|keep going|stay alive|be around|do life)"
+    r"(?: (?:anymore|any more|any longer|like this))?(?!\s+(?:at|in|on|with|for|to|working|doing|here|if|unless)\b)",
+    r"\b(?:not sure|unsure|dont know|do not know|no longer sure|not certain|dont think) (?:if |whether |that )?(?:i )?(?:want to|wanna|can|should|will) (?:live|go on|keep living|be alive|stay alive|carry on|exist|be here)"
+    r"(?!\s+(?:at|in|on|with|for|to|working|doing|here)\b)",
+    r"\b(?:why (?:should|would|do) i|dont know why i) (?:keep |bother |even )*(?:living|going on|waking up|exist|existing|being alive)\b",
+    r"\bhow (?:much )?longer i can (?:go on|hold on|keep going|keep living|stay alive)\b",
+    r"\b(?:cant|cannot|can no longer|cant really) (?:go on|carry on|keep living|live like this|do life)" + _END,
+    r"\b(?:tired|sick|weary) of (?:living|being alive|life|existing|being me|waking up|it all)\b(?!\s+(?:in|at|on|as|with|of|here)\b)",
+    r"\bdone with (?:life|living|being alive|it all|this life|this world)\b",
+    r"\b(?:thinking|thought|think|thoughts) (?:a lot |so much |constantly |often )?(?:about|of) (?:dying|my death|my own death|death|not existing|not being here|not being alive|ending it|ending things|my funeral)\b",
+    r"\b(?:having|had|get|getting|been having|have) (?:some |really |very |these |those )?dark thoughts\b",
+    r"\bgive up on (?:life|living)\b|\bgiving up on (?:life|living)\b",
+    r"\beasier (?:if i (?:was|were|wasnt|werent) (?:dead|gone|here|alive|around)|to (?:just )?(?:die|not exist|not be here|not wake up|disappear|be dead|end it))\b",
+    r"\bwant (?:it|it all|everything|the pain|all of it|this pain|the hurting) to (?:stop|end|be over)(?: forever| for good| permanently| once and for all)?" + _END,
+    # French
+    r"\b(?:plus|pas) (?:envie|la force|le courage|de raison) de vivre\b|\bne (?:veux|voudrais) plus vivre\b",
+    r"\b(?:mieux|mieux loti|plus heureux|plus heureuse) sans moi\b",
+    r"\b(?:plus|pas|aucun|aucune) (?:d interet|interet|de sens|de raison|sens|raison) (?:a|de) (?:vivre|continuer|me lever|exister)\b",
+    r"\b(?:ne vois|vois) (?:plus|pas) (?:l interet|le sens|de raison|pourquoi) (?:de |a )?(?:vivre|continuer|exister)\b",
+    r"\bdisparaitre (?:pour toujours|a jamais|definitivement|pour de bon)\b",
+    r"\b(?:ne plus|jamais) me reveiller\b|\bne pas me reveiller\b",
+    r"\blettres? d adieu\b|\bdonne (?:toutes )?mes affaires\b|\b(?:veux|voudrais|envie de) (?:juste )?disparaitre" + _END,
+    r"\bpersonne ne (?:me )?(?:regretterait|remarquerait|manquerait)\b|\b(?:un|une) (?:fardeau|poids|charge) pour (?:tout le monde|les autres|ma famille|mes proches)\b",
+    r"\bsauter (?:du|d un|de la|de mon|par la) (?:\w+ )?(?:pont|toit|fenetre|immeuble|balcon)\b|\bdormir pour toujours\b|\bpense (?:souvent |beaucoup )?a (?:la mort|mourir)\b",
+    r"\ben finir" + _END,
+    r"\bje serai plus (?:la|un probleme)\b|\bje ne serai plus (?:la|un probleme|un poids)\b|\bun poids pour (?:tout le monde|les autres|ma famille)\b",
+    # Spanish
+    r"\bno quiero (?:seguir )?(?:vivir|viviendo|existir|despertar(?:me)?)\b|\bno quiero seguir" + _END,
+    r"\b(?:mejor|mejor estarian|estarian mejor|estaria mejor) sin mi\b",
+    r"\bno (?:le )?veo (?:el )?sentido a (?:seguir|vivir|la vida|nada|seguir viviendo)\b|\bno tiene sentido (?:seguir|vivir)\b",
+    r"\bdesaparecer para siempre\b|\bno despertar(?:me)? (?:nunca|mas)\b|\bcartas de despedida\b",
+    r"\b(?:acabar|terminar) con (?:todo|mi vida)\b|\bregalando (?:todas )?mis cosas\b|\bsoy una carga\b|\bquiero desaparecer" + _END,
+    r"\bnadie me (?:extranaria|echaria de menos)\b|\bpienso (?:mucho |todo el tiempo )?en (?:la muerte|morir(?:me)?)\b|\bme quiero ir para siempre\b",
+    r"\btirarme (?:de|del|desde|por|a) (?:un |una |el |la |las )?(?:\w+ )?(?:puente|edificio|ventana|balcon|vias|tren|azotea)\b",
+    # German
+    r"\bnicht mehr (?:leben|aufwachen|da sein|hier sein|existieren)\b|\bwill nicht mehr" + _END,
+    r"\b(?:besser|besser dran) ohne mich\b",
+    r"\b(?:keinen|kein) sinn mehr\b|\bsehe keinen sinn (?:mehr )?(?:im leben|weiterzumachen|zu leben)\b",
+    r"\b(?:fur immer|endgultig) verschwinden\b|\babschiedsbrief\w*|\bwill (?:einfach |nur )?verschwinden" + _END,
+    r"\bniemand wurde mich vermissen\b|\bbin (?:nur |doch nur )?eine last\b|\bpulsadern\b",
+    r"\bvor (?:einen|den) zug (?:werfen|springen)\b|\bvon (?:einer|der|einem|dem) (?:\w+ )?(?:brucke|dach|hochhaus) springen\b",
+    r"\b(?:allem|meinem leben) ein ende (?:setzen|machen|bereiten)\b|\bverschenke (?:all )?meine sachen\b|\beine last fur (?:alle|alle anderen|meine familie)\b",
+)
+
+_HEALTH = _rx(
+    r"\binsomnia\b|\b(?:cant|cannot|can not|couldnt|unable to|havent been able to|struggl\w* to|trouble|hard to|difficulty|can barely|can hardly) (?:fall(?:ing)? |get(?:ting)? to |stay(?:ing)? )?(?:sleep|sleeping|asleep)\b",
+    r"\b(?:havent|hardly|barely|not|haven't) (?:been )?(?:slept|sleeping)\b|\bsleep(?:ing)? (?:\w+ )?(?:\d+|two|three|four|a few|few) hours\b|\b(?:havent|hasnt|not|barely|hardly) (?:eaten|been eating)\b",
+    r"\b(?:lie|lying|lay|laying) awake\b|\bawake (?:until|till|at) (?:\d|dawn|morning)",
+    r"\bwak(?:e|ing) up (?:at )?(?:\d|every night|in the middle of the night|at night|in a panic|drenched|sweating|with my heart)",
+    r"\bchest (?:pain|pains|tightness|tight|hurts|pressure)\b|\bpains? in my chest\b|\btight(?:ness)? (?:in my )?chest\b",
+    r"\bheart (?:keeps |is |was |keeps on )?(?:racing|races|raced|pounding|pounds|palpitations|skipping beats|skips beats|beats too fast)\b|\bpalpitations\b",
+    r"\b(?:panic|anxiety) attacks?\b|\b(?:cant|cannot|couldnt) breathe\b|\bshort(?:ness)? of breath\b",
+    r"\b(?:cant|cannot|havent been able to|stopped|not|barely|hardly|forget to|forgetting to) (?:eat|eating)\b|\bno appetite\b|\blost my appetite\b|\bskipping meals\b",
+    r"\blost (?:\d+ ?)?(?:kg|kilos|pounds|lbs|so much weight|weight)\b|\bstarving myself\b",
+    r"\bdrink(?:ing)? (?:to cope|every night|more|too much|alone|to sleep|to get through|to numb|to calm down|to switch off)\b|\bneed a drink to\b|\b(?:glass|glasses|bottle|drinks?|beers?|wine|whisky|vodka)\b[^.!?|]{0,40}\b(?:every night|each night|to (?:calm down|cope|sleep|switch off|get through|relax|numb))\b",
+    r"\b(?:constant|daily|every day|splitting|tension|getting|having|have) (?:\w+ )?(?:headaches|migraines)\b|\bmigraines?\b",
+    r"\b(?:dizzy|dizziness|fainted|numbness|tingling)\b|\bhands (?:are |keep |wont stop )?(?:shaking|trembling)\b",
+    r"\b(?:keep|kept|been|cant stop) crying\b|\bcry(?:ing)? (?:every day|myself to sleep|in the (?:car|bathroom|shower|toilet))\b",
+    r"\b(?:feel|feeling|felt|think im|i might be|i am|im) (?:so |really |very |deeply )?(?:depressed|numb all the time|hopeless all the time)\b|\bmy (?:anxiety|depression)\b",
+    r"\b(?:stomach|gut) (?:problems|issues|pain|cramps|aches?)\b|\b(?:feel|feeling) (?:physically )?(?:sick|nauseous)\b|\bthrow(?:ing)? up\b|\bvomit\w*",
+    r"\bblood pressure\b|\b(?:eye|eyelid) (?:twitch\w*)\b|\bnightmares\b|\bgrinding my teeth\b|\bhair (?:is )?falling out\b|\b(?:sleeping pills|antidepressants)\b",
+    # French
+    r"\binsomnies?\b|\b(?:n arrive|arrive) (?:plus|pas) a (?:dormir|manger)\b|\bje (?:ne )?dors (?:plus|pas|mal)\b",
+    r"\bdouleurs? (?:a la |dans la |thoraciques?)(?:poitrine)?\b|\bcrises? (?:d angoisses?|de panique)\b",
+    r"\bcoeur (?:qui )?(?:s emballe|bat (?:trop |tres )?vite)\b|\b(?:plus|pas) d appetit\b|\bje bois (?:pour|tous les soirs|trop)\b",
+    # Spanish
+    r"\binsomnio\b|\bno (?:puedo|consigo|logro) (?:dormir|comer)\b|\bno duermo\b|\bdolor (?:en el|de) pecho\b",
+    r"\b(?:ataques?|crisis) de (?:panico|ansiedad)\b|\bcorazon (?:se me )?(?:acelera|late muy rapido)\b|\btaquicardia\b",
+    r"\bsin apetito\b|\bhe perdido el apetito\b|\bbebo (?:para|cada noche|todas las noches|demasiado)\b",
+    # German
+    r"\bschlaflos\w*|\bschlafstorung\w*|\bkann (?:\w+ ){0,3}?(?:nicht|kaum) (?:mehr )?(?:ein|durch)?schlafen\b",
+    r"\bbrustschmerz\w*|\bschmerzen in der brust\b|\bpanikattacke\w*|\bangstattacke\w*|\bherzrasen\b|\bherzstolpern\b",
+    r"\bkann (?:nicht|kaum) (?:mehr )?essen\b|\bkeinen appetit\b|\bappetitlos\w*|\btrinke (?:jeden abend|um|zu viel|mehr)\b",
+)
+
+_NEUTRAL_MARK = " | "  # a clause break, so no pattern can bridge a blanked phrase
+
+
+def _blank(pattern: re.Pattern, text: str) -> tuple[str, bool]:
+    blanked, count = pattern.subn(_NEUTRAL_MARK, text)
+    return blanked, count > 0
+
+
+def _banks(embedder: QueryEmbedder):
+    """The crisis and calm exemplar vectors for this embedder, embedded once and kept with it."""
+    cached = _BANK_CACHE.get(embedder)
+    if cached is None:
+        import numpy as np
+
+        bank = texts("safety")["exemplars"]
+        embed = getattr(embedder, "embed_documents", None) or (lambda items: [embedder.embed_query(t) for t in items])
+        cached = tuple(np.asarray(embed([normalise(t) for t in bank[name]]), dtype=np.float32)
+                       for name in ("crisis", "calm"))
+        _BANK_CACHE[embedder] = cached
+    return cached
+
+
+_BANK_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def similarity(text: str, *, embedder: QueryEmbedder) -> tuple[float, float]:
+    """Cosine of the nearest crisis exemplar and of the nearest calm one, for already neutralised text."""
+    import numpy as np
+
+    crisis, calm = _banks(embedder)
+    vector = np.asarray(embedder.embed_query(text), dtype=np.float32)
+    return float((crisis @ vector).max()), float((calm @ vector).max())
+
+
+def neutralised(text: str) -> tuple[str, str | None]:
+    """The normalised text with idioms, jargon and negated intent blanked, and which kind was blanked."""
+    plain = normalise(text)
+    plain, idiom = _blank(_IDIOM, plain)
+    plain, negated = _blank(_NEGATED, plain)
+    return plain, ("idiom" if idiom else "negated" if negated else None)
+
+
+def assess(text: str, *, embedder: QueryEmbedder | None = None) -> Assessment:
+    """Is this message a crisis (route to the fixed reply) or about health symptoms (add the nudge)?"""
+    plain, blanked = neutralised(text)
+    health = bool(_HEALTH.search(plain))
+    for kind, pattern in (("explicit", _EXPLICIT), ("threat_to_others", _THREAT), ("indirect", _INDIRECT)):
+        if pattern.search(plain):
+            return Assessment(crisis=True, health=health, kind=kind, score=1.0)
+    score = 0.0
+    words = plain.replace("|", " ").split()
+    if embedder is not None and len(words) >= 3:
+        score, calm = similarity(" ".join(words), embedder=embedder)
+        if score >= THRESHOLD and score > calm:
+            return Assessment(crisis=True, health=health, kind="similar_to_crisis", score=score)
+    kind = "health" if health else blanked or "none"
+    return Assessment(crisis=False, health=health, kind=kind, score=score)
+
+
+def crisis_text(assessment: Assessment) -> str:
+    """The fixed reply for a crisis: the variant for threats to others, or the general one."""
+    reply = texts("safety")["crisis"]
+    return reply["threat_text"] if assessment.kind == "threat_to_others" else reply["text"]

@@ -1,0 +1,1 @@
+"""The labelled crisis/health message set and its scoring (see metrics.py)."""

@@ -1,0 +1,158 @@
+"""The crisis and health check: the labelled set, narrow negation, idioms, the embedding safety net."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import safety
+from app.prompts import texts
+from evals.crisis.metrics import held_out, load, report
+from ingest.embed import Embedder
+
+MUST_CATCH = ("explicit", "indirect", "threat_to_others", "negated", "other_language")
+MUST_NOT_FLAG = ("idiom", "ml_jargon", "ordinary", "negated", "health", "other_language")
+
+
+@pytest.fixture(scope="module")
+def embedder(models_dir) -> Embedder:
+    return Embedder(models_dir=models_dir)
+
+
+class CountingEmbedder:
+    """The real embedder, counting the per-message calls (the bank is embedded once, in a batch)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.queries = 0
+
+    def embed_documents(self, items: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(items)
+
+    def embed_query(self, text: str) -> list[float]:
+        self.queries += 1
+        return self.inner.embed_query(text)
+
+
+def assert_labelled_set_passes(scores: dict) -> None:
+    for kind in MUST_CATCH:
+        caught = scores["crisis"]["by_kind"][kind]
+        assert caught["recall"] == 1.0, (kind, scores["crisis"]["missed"])
+    for kind in MUST_NOT_FLAG:
+        assert scores["false_positives"]["by_kind"][kind]["flagged"] == 0, (kind, scores["false_positives"]["flagged_texts"])
+    assert scores["health"]["recall"] == 1.0, scores["health"]["missed"]
+    assert scores["health"]["flagged_none"] == 0
+
+
+def test_labelled_set_with_embedder(embedder):
+    scores = report(embedder=embedder)
+    assert scores["messages"] >= 120 and scores["embedder"] is True
+    assert 0.35 <= scores["crisis"]["total"] / scores["messages"] <= 0.5
+    assert_labelled_set_passes(scores)
+
+
+def test_labelled_set_patterns_only():
+    assert_labelled_set_passes(report())
+
+
+def test_held_out_split_is_a_third_of_every_kind():
+    items = load()
+    out = held_out(items)
+    for kind in {item["kind"] for item in items}:
+        flags = [o for item, o in zip(items, out) if item["kind"] == kind]
+        assert sum(flags) == len(flags) // 3
+    tune, held = report(split="tune"), report(split="held_out")
+    assert tune["messages"] + held["messages"] == len(items)
+
+
+@pytest.mark.parametrize("text", [
+    "I don't see the point of going on",
+    "everyone would be better off without me",
+    "I've been giving my things away",
+    "I won't be a problem much longer",
+    "I want to disappear for good",
+    "I'm done with everything, I've written letters",
+    "I’m not sure I want to live",  # doubt is not negation; curly apostrophe
+    "I can't promise I won't hurt myself tonight",
+    "I'm not suicidal, but I hope I don't wake up tomorrow",  # a negation does not cancel another signal
+    "this deadline is killing me and I want to kill myself",  # nor does an idiom
+    "Je veux en finir",
+    "No quiero seguir viviendo",
+    "Ich will nicht mehr leben",
+])
+def test_signals_are_crises_without_embedder(text):
+    result = safety.assess(text)
+    assert result.crisis and result.score == 1.0
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("this deadline is killing me", "idiom"),
+    ("I killed the training run", "idiom"),
+    ("kill -9 the stuck workers, then kill the process", "idiom"),
+    ("I've been killing myself to hit this deadline", "idiom"),
+    ("shoot me an email when the sweep is done", "idiom"),
+    ("I'm building a suicide detection classifier", "idiom"),
+    ("I'm not suicidal, just tired", "negated"),
+    ("I would never hurt anyone, I'm just angry at my lead", "negated"),
+])
+def test_idioms_jargon_and_negations_are_not_crises(text, kind, embedder):
+    result = safety.assess(text, embedder=embedder)
+    assert not result.crisis
+    assert result.kind == kind
+
+
+def test_threats_to_others_get_their_own_reply():
+    result = safety.assess("I'm going to hurt my manager tomorrow")
+    assert result.crisis and result.kind == "threat_to_others"
+    general = safety.crisis_text(safety.assess("I want to end my life"))
+    threat = safety.crisis_text(result)
+    assert threat != general
+    for reply in (general, threat):
+        assert "988" in reply and "findahelpline.com" in reply and "911" in reply and "112" in reply
+        assert "coaching tool" in reply and "not a crisis service" in reply
+
+
+def test_health_symptoms_get_the_nudge_and_crisis_wins():
+    assert safety.assess("I haven't slept properly in weeks and my chest feels tight").health
+    assert safety.assess("I've been drinking every night to cope").kind == "health"
+    both = safety.assess("I can't sleep and I want to die")
+    assert both.crisis and both.health
+    assert not safety.assess("I dread opening my laptop").health
+
+
+def test_texts_the_engine_shows():
+    safety_texts = texts("safety")
+    assert set(safety_texts["crisis"]["choices"]) == {"continue", "again"}
+    assert "988" in safety_texts["crisis"]["continue_text"]
+    nudge = safety_texts["health_nudge"].lower()
+    assert "doctor" in nudge
+    for diagnosis in ("depression", "anxiety", "insomnia", "disorder", "burnout"):
+        assert diagnosis not in nudge
+
+
+def test_embedding_catches_phrasings_no_pattern_foresaw(embedder):
+    for text in ("I'm just waiting for my life to end", "My existence is a mistake"):
+        assert not safety.assess(text).crisis
+        result = safety.assess(text, embedder=embedder)
+        assert result.crisis and result.kind == "similar_to_crisis"
+        assert safety.THRESHOLD <= result.score < 1.0
+
+
+def test_one_embedding_per_message_and_none_when_a_pattern_decides(embedder):
+    counting = CountingEmbedder(embedder)
+    safety.assess("I want to quit and move to a farm", embedder=counting)
+    assert counting.queries == 1
+    safety.assess("I want to kill myself", embedder=counting)
+    safety.assess("ok", embedder=counting)  # too short to embed
+    assert counting.queries == 1
+
+
+def test_normalise_handles_quotes_accents_and_elision():
+    assert safety.normalise("  I’m  NOT  “fine”  ") == 'im not "fine"'
+    assert safety.normalise("Je ne vois plus l’intérêt") == "je ne vois plus l interet"
+    assert safety.normalise("Straße") == "strasse"
+
+
+def test_empty_and_odd_input():
+    for text in ("", "   ", "🙂", "/checkin", "I'm safe, let's continue", "Show the numbers again"):
+        result = safety.assess(text)
+        assert not result.crisis and not result.health and result.kind == "none"
