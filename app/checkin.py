@@ -257,6 +257,11 @@ def _scope(memory: dict, top: list[str]) -> str | None:
     return None
 
 
+def top_of(memory: dict) -> list[str]:
+    """The pressures a check-in found so far (used to seed a rehearsal's case)."""
+    return _top(memory) if memory.get("open") is not None else []
+
+
 def _top(memory: dict) -> list[str]:
     words = _words()
     ranked = sorted(pressures(memory).items(), key=lambda kv: kv[1], reverse=True)

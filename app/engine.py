@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
-from app import ask, checkin
+from app import ask, checkin, rehearse
 from app.prompts import texts
 from app.reply import Reply
 from app.retrieval import Retriever
@@ -85,6 +85,8 @@ class Engine:
         """Hand a message to the flow of the session's mode; returns that flow's Reply."""
         if session.mode == "checkin":
             return checkin.turn(session.state["checkin"], text, retriever=self.retriever)
+        if session.mode == "rehearse":
+            return rehearse.turn(session.state["rehearse"], text)
         offer = texts("checkin")["opening"]
         pending = session.state.pop("opening", None)
         if pending and text == offer["answer_choice"]:
@@ -107,7 +109,10 @@ class Engine:
             session.mode = "ask"
             return Reply(mode="ask", text=words["reset"], choices=list(texts("ask")["choices"]))
         if command == "/export":
-            return Reply(mode=session.mode, text=words["export_done"], state={"export": export_markdown(session)})
+            markdown = export_markdown(session)
+            if session.state.get("rehearse"):
+                markdown += "\n\n" + rehearse.export(session.state["rehearse"])
+            return Reply(mode=session.mode, text=words["export_done"], state={"export": markdown})
         if command == "/ask":
             session.mode = "ask"
             return Reply(mode="ask", text=words["ask_ready"])
@@ -117,7 +122,11 @@ class Engine:
             session.state["checkin"] = memory
             return reply
         if command == "/rehearse":
-            return Reply(mode=session.mode, text=words["not_ready"], choices=["Ask another question"])
+            session.mode = "rehearse"
+            found = session.state.get("checkin", {})
+            memory, reply = rehearse.start(checkin_top=checkin.top_of(found) if found else None)
+            session.state["rehearse"] = memory
+            return reply
         return Reply(mode=session.mode, text=words["unknown_command"].format(command=command))
 
     def _ask(self, session: Session, question: str) -> Generator[str, None, Reply]:

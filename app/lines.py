@@ -1,0 +1,58 @@
+"""What a rehearsed line contains: numbers, cues of impact, solutions, tone, openness and an ask.
+
+Both the coach (app/rubric.py) and the counterpart (app/manager.py) read a line through this one
+module, so they agree on what was said while staying apart in what they do with it. Pure and
+deterministic: the same line always reads the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.prompts import texts
+
+NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
+                "half", "double", "twice"}
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    words: int
+    numbers: int  # digits or number words
+    cues: dict  # cue family -> matched phrases
+    english: bool
+
+    def has(self, family: str) -> bool:
+        return bool(self.cues.get(family))
+
+
+def normal(text: str) -> str:
+    text = re.sub(r"[’‘`]", "'", text.lower())
+    return " " + re.sub(r"\s+", " ", text) + " "
+
+
+def matches(text: str, phrases: list[str]) -> list[str]:
+    """Phrases present as whole words (or, for symbols like %, anywhere)."""
+    lowered = normal(text)
+    found = []
+    for phrase in phrases:
+        pattern = re.escape(phrase) if not phrase[0].isalnum() else r"(?<![\w@])" + re.escape(phrase) + r"(?![\w])"
+        if re.search(pattern, lowered):
+            found.append(phrase)
+    return found
+
+
+def read(text: str) -> Line:
+    cues = texts("rehearse")["cues"]
+    tokens = re.findall(r"[\w@%.']+", text.lower())
+    numbers = sum(1 for t in tokens if re.search(r"\d", t) or t in NUMBER_WORDS)
+    english_words = sum(1 for t in tokens if t in set(cues["english"]))
+    found = {family: matches(text, phrases) for family, phrases in cues.items() if family != "english"}
+    shouting = sum(1 for w in re.findall(r"[A-Za-z]{3,}", text) if w.isupper()) >= 3 or "!!" in text
+    if shouting:
+        found["accusation"] = [*found["accusation"], "shouting"]
+    return Line(text=text, words=len(tokens), numbers=numbers, cues=found,
+                english=not tokens or english_words / len(tokens) >= 0.12)

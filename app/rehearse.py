@@ -1,0 +1,299 @@
+"""Rehearse: build the case, fill the negotiation script, role-play the manager, debrief.
+
+A state machine over `memory` (kept in the session): stage "case" asks for one item at a time,
+"script" shows the filled script and offers a manager, "roleplay" walks the four beats the person
+speaks (the manager answers via app/manager.py, the coach scores via app/rubric.py), "debrief" sums
+up and writes the follow-up email and calendar entry. Wording lives in prompts/rehearse*.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, timedelta
+
+from app import manager, rubric
+from app.prompts import template, texts
+from app.reply import Reply
+
+BEATS = ("opening", "impact", "proposal", "close")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER_WORDS = {"ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+                "seventy": 70, "eighty": 80, "ninety": 90, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+                "six": 6, "seven": 7, "eight": 8, "nine": 9, "twelve": 12}
+# Pressures a check-in found, as the area the time goes to (used to suggest the case's area).
+CHECKIN_AREAS = {"scope_creep": "data cleaning and ETL work", "workload": "firefighting and deadline work",
+                 "production_gap": "prototypes that don't reach production", "research_pressure": "research deadlines",
+                 "compute_constraints": "working around missing compute and tooling",
+                 "keeping_up": "keeping up with new tools", "gpu_guilt": "running and re-running experiments",
+                 "reproducibility_doubt": "reproducing and re-checking results",
+                 "metric_obsession": "chasing benchmark metrics", "ethics_weight": "fairness fixes under deadline",
+                 "displacement": "work that's being automated"}
+
+
+def _words() -> dict:
+    return texts("rehearse")
+
+
+def start(*, checkin_top: list[str] | None = None, persona: str | None = None, case: dict | None = None) -> tuple[dict, Reply]:
+    """A new rehearsal; `case` and `persona` carry over when running it again with a harder manager."""
+    memory = {"stage": "case", "case": dict.fromkeys(_words()["case"]), "asked": None, "persona": persona,
+              "beat": None, "feedback": [], "transcript": [], "skipped": [],
+              "suggested_area": CHECKIN_AREAS.get((checkin_top or [None])[0] or "")}
+    if case:
+        memory["case"].update(case)
+        return memory, _roleplay_start(memory, persona or "supportive")
+    return memory, _ask_next(memory, lead=_words()["intro"])
+
+
+def turn(memory: dict, text: str) -> Reply:
+    words = _words()
+    if text == words["again_choice"] and memory["stage"] == "debrief":
+        harder = words["harder"][memory["persona"]]
+        fresh, reply = start(case=memory["case"], persona=harder)
+        memory.clear()
+        memory.update(fresh)
+        return reply
+    if memory["stage"] == "case":
+        return _case_answer(memory, text)
+    if memory["stage"] == "script":
+        persona = words["persona_choices"].get(text) or _persona_named(text)
+        if persona is None:
+            return _reply(memory, words["script_ready"], list(words["persona_choices"]))
+        return _roleplay_start(memory, persona)
+    if memory["stage"] == "roleplay":
+        if text == words["end_choice"]:
+            return _debrief(memory)
+        if text == words["say_script_choice"]:
+            text = script_beat(memory, memory["beat"])
+        return _line(memory, text)
+    return _debrief(memory)
+
+
+def _persona_named(text: str) -> str | None:
+    lowered = text.lower()
+    return next((p for p in _words()["personas"] if p in lowered), None)
+
+
+# --- the case -------------------------------------------------------------------------------------------
+
+
+def _number(text: str) -> str | None:
+    match = NUMBER.search(text)
+    if match:
+        return match.group()
+    word = next((w for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS), None)
+    return str(NUMBER_WORDS[word]) if word else None
+
+
+def _clean(text: str) -> str:
+    return text.strip().rstrip(".!").strip()
+
+
+def _case_answer(memory: dict, text: str) -> Reply:
+    words = _words()
+    item = memory["asked"]
+    spec = words["case"][item]
+    if text == words["skip_rest_choice"]:
+        memory["skipped"] += [k for k, v in memory["case"].items() if v is None and k not in memory["skipped"]]
+        return _show_script(memory)
+    if text == words["skip_choice"]:
+        memory["skipped"].append(item)
+        return _ask_next(memory)
+    if text == words["from_checkin_choice"] and item == "area" and memory["suggested_area"]:
+        text = memory["suggested_area"]
+    if spec.get("number"):
+        value = _number(text)
+        if value is None:
+            return _reply(memory, words["retry_number"], [words["skip_choice"], words["skip_rest_choice"]])
+        memory["case"][item] = value
+        return _ask_next(memory)
+    value = _clean(text)
+    if item == "wellbeing":  # a whole sentence in the script
+        value = value[:1].upper() + value[1:] + "."
+    for prefix in spec.get("strip", []):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix):]
+    for marker in spec.get("split", []):
+        head, sep, tail = value.rpartition(marker) if marker == " to " else value.partition(marker)
+        if sep and head.strip() and tail.strip():
+            value = head.strip()
+            memory["case"][spec["into"]] = _clean(tail)
+            break
+    memory["case"][item] = value
+    return _ask_next(memory)
+
+
+def _ask_next(memory: dict, *, lead: str = "") -> Reply:
+    words = _words()
+    for item, spec in words["case"].items():
+        if memory["case"][item] is None and item not in memory["skipped"]:
+            memory["asked"] = item
+            question = spec["question"]
+            choices = [words["skip_choice"], words["skip_rest_choice"]]
+            if item == "area" and memory["suggested_area"]:
+                question = f"{question}\n\n{words['from_checkin'].format(area=memory['suggested_area'])}"
+                choices = [words["from_checkin_choice"], *choices]
+            return _reply(memory, "\n\n".join(p for p in (lead, question) if p), choices)
+    return _show_script(memory)
+
+
+def filled(case: dict) -> dict:
+    """The case with neutral wording wherever an item was skipped."""
+    return {k: (case.get(k) or neutral) for k, neutral in _words()["neutral"].items()}
+
+
+def script(case: dict) -> str:
+    return template("rehearse_script").format(**filled(case)).strip() + "\n"
+
+
+def script_beat(memory: dict, beat: str) -> str:
+    """The person's paragraph for one beat of their filled script."""
+    sections = re.split(r"\n## \d\. ", script(memory["case"]))[1:]
+    body = sections[BEATS.index(beat)].split("\n", 1)[1]
+    return body.split("\n*Manager", 1)[0].strip()
+
+
+def _show_script(memory: dict) -> Reply:
+    words = _words()
+    memory["stage"] = "script"
+    memory["asked"] = None
+    return _reply(memory, f"{words['script_ready']}\n\n{script(memory['case'])}", list(words["persona_choices"]))
+
+
+# --- the role-play ----------------------------------------------------------------------------------------
+
+
+def _roleplay_start(memory: dict, persona: str) -> Reply:
+    words = _words()
+    memory.update(stage="roleplay", persona=persona, beat=BEATS[0])
+    opening = manager.greeting(persona)
+    memory["transcript"].append({"who": "manager", "text": opening})
+    text = "\n\n".join([words["roleplay_start"].format(persona=persona),
+                        f"{words['manager_label'].format(persona=persona)} {opening}",
+                        words["your_turn"].format(beat=words["beats"][BEATS[0]])])
+    return _reply(memory, text, [words["say_script_choice"], words["end_choice"]])
+
+
+def _line(memory: dict, text: str) -> Reply:
+    words = _words()
+    beat = memory["beat"]
+    notes = rubric.feedback(text, beat=beat, case=memory["case"])
+    memory["feedback"].append(notes)
+    answer = manager.respond(memory["persona"], beat=beat, line_text=text)
+    memory["transcript"] += [{"who": "you", "text": text}, {"who": "manager", "text": answer}]
+    parts = [f"{words['manager_label'].format(persona=memory['persona'])} {answer}", "---", coach_note(notes)]
+    position = BEATS.index(beat) + 1
+    if position == len(BEATS):
+        return _debrief(memory, lead="\n\n".join(parts))
+    memory["beat"] = BEATS[position]
+    parts.append(words["your_turn"].format(beat=words["beats"][memory["beat"]]))
+    return _reply(memory, "\n\n".join(parts), [words["say_script_choice"], words["end_choice"]])
+
+
+def coach_note(notes: dict) -> str:
+    words = _words()
+    rows = [f"- {words['criteria'][c]}: **{s}/2**. {notes['reasons'][c]}" for c, s in notes["scores"].items()]
+    return "\n".join([f"{words['coach_label']} {words['line_score'].format(**notes)}", *rows,
+                      *notes["notes"], "", f"{words['better_label']} “{notes['better']}”"])
+
+
+# --- the debrief ------------------------------------------------------------------------------------------
+
+
+def _debrief(memory: dict, *, lead: str = "") -> Reply:
+    words = _words()
+    memory["stage"] = "debrief"
+    feedback = memory["feedback"]
+    parts = [lead] if lead else []
+    if feedback:
+        parts.append("\n".join([words["debrief_title"], *(
+            words["debrief_line"].format(**{**f, "beat": f["beat"].capitalize()}) for f in feedback)]))
+        best = max(feedback, key=lambda f: f["beat_total"] / f["beat_max"])
+        worst = min(feedback, key=lambda f: f["beat_total"] / f["beat_max"])
+        weak = [words["criteria"][c].lower() for c in words["expected"][worst["beat"]] if worst["scores"][c] < 2]
+        parts.append(words["strongest"].format(**{**best, "line": _short(best["line"])}))
+        if worst is not best:
+            parts.append(words["weakest"].format(**{**worst, "line": _short(worst["line"])},
+                                                 criteria="; ".join(weak) or "nothing major"))
+        averages = ", ".join(f"{words['criteria'][c].lower()} {sum(f['scores'][c] for f in feedback) / len(feedback):.1f}"
+                             for c in rubric.CRITERIA)
+        parts.append(words["criteria_average"].format(averages=averages))
+    parts.append(words["debrief_next"])
+    return _reply(memory, "\n\n".join(parts), list(words["debrief_choices"]))
+
+
+def _short(line: str, limit: int = 160) -> str:
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def summary(memory: dict) -> str:
+    """The feedback across turns, as Markdown (for the export and the web app's Script tab)."""
+    words = _words()
+    out = []
+    for f in memory["feedback"]:
+        out += [f"### {f['beat'].capitalize()}", f"> {f['line']}", "", coach_note(f), ""]
+    return "\n".join(out).strip()
+
+
+def actions(case: dict) -> list[str]:
+    """The agreed actions the follow-up email documents, from the proposal."""
+    c = filled(case)
+    return [f"- Defer {c['defer']} until {c['defer_until']}.",
+            f"- Delegate {c['delegate']} to {c['delegate_to']}.",
+            f"- Set up drift monitoring with {c['tool']}, to cut the reactive firefighting.",
+            f"- I'll lead a review of the data pipeline for {c['area']}.",
+            f"- Together this should free about {c['freed']} hours a week."]
+
+
+def follow_up_date(today: date | None = None) -> date:
+    return (today or date.today()) + timedelta(weeks=_words()["follow_up_weeks"])
+
+
+def email(case: dict, *, today: date | None = None) -> str:
+    metric = f"the metric we discussed ({case['metric']})" if case.get("metric") else "the metrics we track"
+    return template("rehearse_email").format(actions="\n".join(actions(case)), metric_short=metric,
+                                             follow_up=follow_up_date(today).strftime("%A %d %B %Y")).strip() + "\n"
+
+
+def ics(case: dict, *, today: date | None = None) -> str:
+    """A calendar entry for the follow-up meeting; stable UID so re-downloading doesn't duplicate it."""
+    when = follow_up_date(today)
+    uid = hashlib.sha1(f"{when}{sorted(filled(case).items())}".encode()).hexdigest()[:16]
+    description = "\\n".join(a.lstrip("- ") for a in actions(case)).replace(",", "\\,")
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Steady//Rehearse//EN", "BEGIN:VEVENT",
+                        f"UID:{uid}@steady.local", f"DTSTAMP:{(today or date.today()):%Y%m%d}T000000Z",
+                        f"DTSTART:{when:%Y%m%d}T100000", f"DTEND:{when:%Y%m%d}T103000",
+                        "SUMMARY:Follow-up: workload plan", f"DESCRIPTION:{description}",
+                        "END:VEVENT", "END:VCALENDAR", ""])
+
+
+def _state(memory: dict) -> dict:
+    state = {"flow": "rehearse", "stage": memory["stage"], "case": dict(memory["case"]), "persona": memory["persona"],
+             "beat": memory["beat"], "feedback": list(memory["feedback"])}
+    if memory["stage"] in ("script", "roleplay", "debrief"):
+        state["script"] = script(memory["case"])
+    if memory["stage"] == "debrief":
+        state.update(summary=summary(memory), email=email(memory["case"]), ics=ics(memory["case"]))
+    return state
+
+
+def _reply(memory: dict, text: str, choices: list[str]) -> Reply:
+    return Reply(mode="rehearse", text=text, choices=choices, state=_state(memory))
+
+
+def export(memory: dict) -> str:
+    """The script, the transcript with feedback and the email, as Markdown."""
+    parts = [script(memory["case"])]
+    if memory["transcript"]:
+        lines = ["## Rehearsal transcript", ""]
+        notes = iter(memory["feedback"])
+        for entry in memory["transcript"]:
+            who = "Manager" if entry["who"] == "manager" else "You"
+            lines += [f"**{who}:** {entry['text']}", ""]
+            if entry["who"] == "you":
+                lines += [coach_note(next(notes)), ""]
+        parts.append("\n".join(lines))
+    if memory["stage"] == "debrief":
+        parts.append("## Follow-up email\n\n" + email(memory["case"]))
+    return "\n\n".join(parts)

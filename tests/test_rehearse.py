@@ -1,0 +1,125 @@
+"""Rehearse with the embedded engine: the case fills the script in the right beats, the manager reacts
+to what was said, every line gets the same explainable feedback, and the debrief gives the email."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app import rubric
+from app.engine import Engine
+from app.prompts import texts
+
+WORDS = texts("rehearse")
+CASE = ["62", "feature engineering for the ranking model", "recall@10 dropped three points",
+        "My sleep and focus have suffered", "the dashboard migration until March 1", "label QA to the data-ops team",
+        "about eight", "Evidently drift reports"]
+HOSTILE = "You always dump everything on me and it's unfair"
+STRONG = ("I've averaged 62 hours for six weeks and recall@10 dropped three points; deferring the dashboard "
+          "migration to March 1 frees about eight hours a week")
+
+
+@pytest.fixture(scope="module")
+def engine(retriever):
+    return Engine(retriever=retriever)
+
+
+def rehearse(engine, *messages):
+    session = engine.new_session()
+    replies = [engine.send(session, m) for m in ("/rehearse", *messages)]
+    return session, replies
+
+
+def beat(script: str, n: int) -> str:
+    return re.split(r"\n## \d\. ", script)[n]
+
+
+def test_the_case_lands_in_the_right_beats_and_the_email_repeats_the_actions(engine):
+    session, replies = rehearse(engine, *CASE)
+    reply = replies[-1]
+    assert reply.state["stage"] == "script" and "Practise with a skeptical manager" in reply.choices
+    script = reply.state["script"]
+    assert "62 hours" in beat(script, 1) and "feature engineering for the ranking model" in beat(script, 1)
+    assert "recall@10 dropped three points" in beat(script, 2) and "My sleep and focus have suffered." in beat(script, 2)
+    proposal = beat(script, 3)
+    for item in ("the dashboard migration until March 1", "label QA to the data-ops team", "8 hours",
+                 "Evidently drift reports"):
+        assert item in proposal, item
+    assert "[" not in script  # no empty placeholders
+    for line in ("Practise with a supportive manager", *("Use my script line",) * 4):
+        reply = engine.send(session, line)
+    assert reply.state["stage"] == "debrief"
+    email = reply.state["email"]
+    for item in ("Defer the dashboard migration until March 1", "Delegate label QA to the data-ops team",
+                 "Evidently drift reports"):
+        assert item in email
+    assert "BEGIN:VEVENT" in reply.state["ics"] and "DTSTART:" in reply.state["ics"]
+    export = engine.send(session, "/export").state["export"]
+    assert "## Follow-up email" in export and "**Coach:**" in export and "# My script for the 1:1" in export
+
+
+def test_skipped_items_get_neutral_wording_not_placeholders(engine):
+    _, replies = rehearse(engine, WORDS["skip_choice"], "ETL maintenance", WORDS["skip_rest_choice"])
+    script = replies[-1].state["script"]
+    assert "ETL maintenance" in script
+    for neutral in (WORDS["neutral"]["hours"], WORDS["neutral"]["defer"], WORDS["neutral"]["tool"]):
+        assert neutral in script
+    assert "{" not in script and "None" not in script
+
+
+def test_a_hostile_line_scores_low_on_tone_and_its_better_version_does_not_accuse():
+    notes = rubric.feedback(HOSTILE, beat="opening", case={})
+    assert notes["scores"]["tone"] == 0 and "accusation" in notes["reasons"]["tone"]
+    assert not re.search(r"you always|unfair|dump", notes["better"], re.IGNORECASE)
+
+
+def test_a_line_with_numbers_and_a_proposal_scores_high_on_data_and_solutions():
+    notes = rubric.feedback(STRONG, beat="proposal", case={})
+    assert notes["scores"]["data"] == 2 and notes["scores"]["solutions"] == 2 and notes["scores"]["tone"] == 2
+
+
+def test_the_same_line_always_gets_the_same_feedback():
+    for line in (HOSTILE, STRONG, "we just need to fix it"):
+        assert rubric.feedback(line, beat="close", case={}) == rubric.feedback(line, beat="close", case={})
+
+
+def test_the_skeptical_manager_asks_for_numbers_and_pushes_back(engine):
+    session, replies = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a skeptical manager")
+    no_numbers = engine.send(session, "I've been really stretched lately and it's a lot")
+    manager_line = no_numbers.text.split("---")[0]
+    assert re.search(r"number", manager_line, re.IGNORECASE)
+    engine.send(session, "Use my script line")
+    pushback = engine.send(session, "Use my script line").text.split("---")[0]
+    assert "competing priorities" in pushback
+    assert no_numbers.state["feedback"][0]["scores"]["data"] == 0
+
+
+def test_the_manager_gets_defensive_at_an_accusation_and_engages_with_a_proposal(engine):
+    session, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a supportive manager")
+    defensive = engine.send(session, HOSTILE).text.split("---")[0]
+    assert defensive.strip() != ""
+    assert defensive != engine.send(engine.new_session(), "x").text
+    engaged = engine.send(session, STRONG).text.split("---")[0]
+    assert "options" in engaged or "clear picture" in engaged
+
+
+def test_an_early_stop_still_debriefs_and_a_rerun_is_harder(engine):
+    session, _ = rehearse(engine, *CASE, "Practise with a busy manager")
+    engine.send(session, STRONG)
+    reply = engine.send(session, WORDS["end_choice"])
+    assert reply.state["stage"] == "debrief" and "Strongest line" in reply.text
+    again = engine.send(session, WORDS["again_choice"])
+    assert again.state["stage"] == "roleplay" and again.state["persona"] == "skeptical"
+    assert again.state["case"]["hours"] == "62" and again.state["feedback"] == []
+
+
+def test_a_check_in_result_suggests_the_area(engine):
+    session = engine.new_session()
+    for message in ("/checkin", "all my sprints are ETL and data cleaning", "That's enough, show me where I stand"):
+        engine.send(session, message)
+    reply = engine.send(session, "Rehearse the 1:1")
+    reply = engine.send(session, "60")
+    assert reply.mode == "rehearse" and WORDS["from_checkin_choice"] in reply.choices
+    reply = engine.send(session, WORDS["from_checkin_choice"])
+    assert reply.state["case"]["area"] == "data cleaning and ETL work"
