@@ -6,15 +6,17 @@ of the session's mode. It knows nothing of Gradio or of the terminal.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
-from app import ask, checkin, rehearse
+from app import ask, checkin, rehearse, safety
 from app.prompts import texts
 from app.reply import Reply
 from app.retrieval import Retriever
 
+log = logging.getLogger("steady")
 COMMANDS = ("/checkin", "/rehearse", "/ask", "/help", "/reset", "/export")
 MAX_MESSAGE_CHARS = 4000  # longer messages are answered from their first part, and told so
 
@@ -66,10 +68,15 @@ class Engine:
         session.history.append({"role": "user", "text": text, "mode": session.mode})
         words = texts("engine")
         text = words["choice_commands"].get(text, text)
+        paused = session.state.get("crisis", {}).get("active", False)
         if not text:
             reply = Reply(mode=session.mode, text=words["empty"])
+        elif paused and text.split()[0].lower() not in ("/help", "/export", "/reset"):
+            reply = self._while_paused(session, text)
         elif text.startswith("/"):
             reply = self._command(session, text)
+        elif (found := safety.assess(text, embedder=self.retriever.index.embedder)).crisis:
+            reply = self._crisis(session, found)
         else:
             if len(text) > MAX_MESSAGE_CHARS:
                 notice = f"Your message was long; I read its first {MAX_MESSAGE_CHARS:,} characters."
@@ -78,8 +85,32 @@ class Engine:
                 notice = ""
             reply = yield from self._turn(session, text)
             reply.notice = " ".join(n for n in (notice, reply.notice) if n)
+            if found.health and not session.state.get("health_nudged"):
+                session.state["health_nudged"] = True  # once per session: a nudge, not a refrain
+                reply.text = f"{reply.text}\n\n{texts('safety')['health_nudge']}"
+                reply.state["health_nudge"] = True
         session.history.append({"role": "steady", **reply.to_json()})
         yield reply
+
+    def _crisis(self, session: Session, found: safety.Assessment) -> Reply:
+        """The fixed human-written reply; coaching pauses until the person chooses to go on."""
+        log.warning("crisis language routed to human help (kind=%s, session=%s)", found.kind, session.session_id[:8])
+        marks = session.state.setdefault("crisis", {"active": False, "times": 0})
+        marks.update(active=True, times=marks["times"] + 1, kind=found.kind)
+        choices = texts("safety")["crisis"]["choices"]
+        return Reply(mode="crisis", text=safety.crisis_text(found), choices=[choices["continue"], choices["again"]],
+                     state={"crisis": True})
+
+    def _while_paused(self, session: Session, text: str) -> Reply:
+        words = texts("safety")["crisis"]
+        if text == words["choices"]["continue"]:
+            session.state["crisis"]["active"] = False
+            return Reply(mode=session.mode, text=words["continue_text"], choices=list(texts("ask")["choices"]),
+                         state={"crisis": False})
+        found = safety.assess(text, embedder=self.retriever.index.embedder)
+        if not found.crisis:  # keep the last kind (e.g. a threat) for the repeated text
+            found = safety.Assessment(crisis=True, health=False, kind=session.state["crisis"].get("kind", ""), score=0.0)
+        return self._crisis(session, found)
 
     def _turn(self, session: Session, text: str) -> Generator[str, None, Reply]:
         """Hand a message to the flow of the session's mode; returns that flow's Reply."""
