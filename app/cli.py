@@ -170,14 +170,59 @@ def chat_command(jsonl: bool) -> None:
                 _print_reply(item, streamed=streamed)
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # any other host name may resolve to anything
+        return False
+
+
+def _serve_auth(*, host: str, no_auth: bool) -> tuple[str, str] | None:
+    """STEADY_AUTH as (user, password); required before anything but loopback is exposed."""
+    import os
+
+    from app.prompts import texts
+
+    words = texts("web")["serve"]
+    configured = os.environ.get("STEADY_AUTH", "")
+    if configured:
+        user, _, password = configured.partition(":")
+        if not user or not password:
+            _fail(words["bad_auth"])
+        return user, password
+    if not _is_loopback(host) and not no_auth:
+        _fail(words["needs_auth"].format(host=host))
+    return None
+
+
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=7860, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Serve the web app (not built yet: use the command line meanwhile)."""
-    _retriever()  # builds or refreshes the index, so the first request is quick
-    click.echo(f"The web app (http://{host}:{port}) is not built yet. The index is ready: try\n"
-               '  .venv/bin/steady retrieve "I dread opening my laptop"')
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-auth", is_flag=True, help="Allow a non-loopback --host without STEADY_AUTH (anyone reaching it can read your sessions).")
+def serve_command(host: str, port: int, no_auth: bool) -> None:
+    """Serve the web app on http://127.0.0.1:7860 (STEADY_AUTH=user:password asks for a password)."""
+    from app.prompts import texts
+    from app.store import StoreError
+    from app.web import serve
+
+    auth = _serve_auth(host=host, no_auth=no_auth)
+    words = texts("web")["serve"]
+    engine = _engine()  # builds or refreshes the index first, so the first request is quick
+
+    def ready(url: str) -> None:
+        key = "auth" if auth else ("loopback" if _is_loopback(host) else "no_auth")
+        click.echo(words[key].format(url=url, port=port), err=True)
+
+    try:
+        serve(engine=engine, data_dir=config.data_dir(), host=host, port=port, auth=auth, ready=ready)
+    except StoreError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(words["port_busy"].format(port=port, host=host) if "port" in str(exc).lower() else str(exc))
+    except KeyboardInterrupt:
+        click.echo("", err=True)
 
 
 @cli.command("eval")

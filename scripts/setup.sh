@@ -35,3 +35,11 @@ if [ "$have" != "$wanted" ] && { [ -n "$extras" ] || [ "${have%% *}" != "${wante
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".${extras:+[$extras]}"
   echo "$wanted" > "$stamp"
 fi
+# The browser tests drive Debian's chromium (Playwright's own browser download can't be used here).
+if [[ "$extras" == *test* ]] && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser tests ..." >&2
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi

@@ -1,0 +1,152 @@
+"""The session database on a real SQLite file: persistence, migrations, concurrency, deletion."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+
+
+def user(text: str) -> dict:
+    return {"role": "user", "text": text, "mode": "ask"}
+
+
+def steady(text: str, **extra) -> dict:
+    return {"role": "steady", "text": text, "mode": "ask", "citations": [], "choices": [], "state": {}, **extra}
+
+
+def test_messages_and_state_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.db"
+    store = Store(path=path)
+    assert store.add_message(session_id="a" * 32, body=user("should I quit or transfer?")) == 0
+    assert store.add_message(session_id="a" * 32, body=steady("Here is what the guidance says")) == 1
+    store.save_session(session_id="a" * 32, mode="checkin", state={"checkin": {"step": "probe"}})
+    store.close()
+
+    again = Store(path=path)
+    assert [m.body["text"] for m in again.messages(session_id="a" * 32)] == [
+        "should I quit or transfer?", "Here is what the guidance says"]
+    assert again.session(session_id="a" * 32) == {
+        "session_id": "a" * 32, "mode": "checkin", "state": {"checkin": {"step": "probe"}},
+        "title": "should I quit or transfer?"}
+    assert again.session(session_id="b" * 32) is None
+    assert [s.session_id for s in again.sessions()] == ["a" * 32]
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_streamed_reply_is_updated_in_place_and_marked_complete(tmp_path: Path) -> None:
+    store = Store(path=tmp_path / "s.db")
+    store.add_message(session_id="s" * 32, body=user("hi"))
+    seq = store.add_message(session_id="s" * 32, body=steady("Here is", interrupted=True), complete=False)
+    assert store.messages(session_id="s" * 32)[-1].complete is False
+    store.update_message(session_id="s" * 32, seq=seq, body=steady("Here is the whole answer"), complete=True)
+    last = store.messages(session_id="s" * 32)[-1]
+    assert (last.seq, last.body["text"], last.complete) == (1, "Here is the whole answer", True)
+
+
+def test_thumbs_are_stored_on_answers_only(tmp_path: Path) -> None:
+    store = Store(path=tmp_path / "s.db")
+    store.add_message(session_id="t" * 32, body=user("hi"))
+    store.add_message(session_id="t" * 32, body=steady("hello"))
+    assert store.set_feedback(session_id="t" * 32, seq=1, feedback="down") is True
+    assert store.set_feedback(session_id="t" * 32, seq=0, feedback="up") is False  # the person's own message
+    assert [m.feedback for m in store.messages(session_id="t" * 32)] == [None, "down"]
+    store.set_feedback(session_id="t" * 32, seq=1, feedback=None)
+    assert store.messages(session_id="t" * 32)[1].feedback is None
+    with pytest.raises(ValueError):
+        store.set_feedback(session_id="t" * 32, seq=1, feedback="meh")
+
+
+def test_an_older_schema_is_migrated_and_keeps_its_history(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:  # a database written by the first release
+        old.execute(statement)
+    old.execute("PRAGMA user_version = 1")
+    old.execute("INSERT INTO sessions (id, created, updated, title, mode, state) VALUES ('o', 1, 2, 'old', 'ask', '{}')")
+    old.execute("INSERT INTO messages (session_id, seq, role, body, complete, created) "
+                "VALUES ('o', 0, 'user', '{\"role\": \"user\", \"text\": \"from v1\"}', 1, 1)")
+    old.execute("INSERT INTO messages (session_id, seq, role, body, complete, created) "
+                "VALUES ('o', 1, 'steady', '{\"role\": \"steady\", \"text\": \"answer\"}', 1, 1)")
+    old.commit()
+    old.close()
+
+    store = Store(path=path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [m.body["text"] for m in store.messages(session_id="o")] == ["from v1", "answer"]
+    assert store.set_feedback(session_id="o", seq=1, feedback="up")  # the column added by migration 2
+    assert store.sessions()[0].title == "old"
+
+
+def test_a_database_from_a_newer_steady_is_refused_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    Store(path=path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer Steady"):
+        Store(path=path)
+
+
+def test_a_file_that_is_not_a_database_gets_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="Could not open the session database"):
+        Store(path=path)
+
+
+def test_concurrent_writers_from_threads_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    store = Store(path=path)
+    writers, turns = 12, 40
+    errors: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(turns):
+                sid = f"{n:032x}"
+                store.add_message(session_id=sid, body=user(f"writer {n} message {i}"))
+                store.add_message(session_id=sid, body=steady(f"reply {n}.{i}"))
+                store.save_session(session_id=sid, mode="ask", state={"turns": i + 1})
+                if i % 10 == 0:
+                    store.sessions()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store.close()
+
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    again = Store(path=path)
+    for n in range(writers):
+        messages = again.messages(session_id=f"{n:032x}")
+        assert [m.seq for m in messages] == list(range(2 * turns))
+        assert [m.body["text"] for m in messages[::2]] == [f"writer {n} message {i}" for i in range(turns)]
+        assert again.session(session_id=f"{n:032x}")["state"] == {"turns": turns}
+
+
+def test_delete_everything_leaves_no_trace_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path=path)
+    secret = "my manager ignores the drift alerts zebra-42"
+    store.add_message(session_id="d" * 32, body=user(secret))
+    store.save_session(session_id="d" * 32, mode="ask", state={"note": secret})
+    store.delete_everything()
+    assert store.sessions() == []
+    assert store.messages(session_id="d" * 32) == []
+    assert store.session(session_id="d" * 32) is None
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("s.db"))
+    assert b"zebra-42" not in on_disk
+    store.add_message(session_id="e" * 32, body=user("a fresh start"))  # still usable afterwards
+    assert len(store.sessions()) == 1

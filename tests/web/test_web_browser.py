@@ -1,0 +1,127 @@
+"""The web app in a real browser (Debian's chromium) against the real server on loopback."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+from webpage import BOTS, DESKTOP, PHONE, USERS, open_app, open_tab, screenshot, send
+
+from app.prompts import texts
+from app.store import Store
+
+
+def test_ask_a_question_open_a_source_and_read_the_passage(browser, shared_server) -> None:
+    server = shared_server
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = browser.new_context(viewport=viewport).new_page()
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        open_app(page, server.url)
+        # The page loaded everything from the server itself: no fonts, scripts or beacons from elsewhere.
+        elsewhere = [url for url in requests if urlsplit(url).netloc != f"127.0.0.1:{server.port}"]
+        assert elsewhere == [], elsewhere
+        print(f"\n{name}: page load made {len(requests)} requests, all to the server")
+
+        answer = send(page, "Should I quit or transfer to another team?")
+        assert "[1]" in answer
+        open_tab(page, "sources")
+        first = page.locator("#steady-sources details.steady-source").first
+        expect(first).to_contain_text("[1]")
+        passage = first.locator("p")
+        expect(passage).to_be_hidden()
+        first.locator("summary").click()
+        expect(passage).to_be_visible()
+        # The passage shown is the one the answer quoted: the answer's first quote is in it.
+        quote = answer.split("“", 1)[1].split("”", 1)[0].rstrip(".")
+        assert quote[:60] in passage.inner_text()
+        screenshot(page, f"ask-{name}")
+        page.context.close()
+
+
+def test_thumbs_on_an_answer_are_stored_with_the_session(browser, shared_server) -> None:
+    server = shared_server
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    open_app(page, server.url)
+    send(page, "What should I learn so AI doesn't replace me?")
+    page.locator('#steady-chat button[aria-label="Dislike"]').last.click()
+    store = Store(path=server.data_dir / "sessions.db")
+    session_id = next(s.session_id for s in store.sessions() if s.title.startswith("What should I learn so AI"))
+    # The click reaches the server as its own small event: poll the database for it.
+    for _ in range(50):
+        if [m.feedback for m in store.messages(session_id=session_id)] == [None, "down"]:
+            break
+        page.wait_for_timeout(100)
+    assert [m.feedback for m in store.messages(session_id=session_id)] == [None, "down"]
+    page.reload()
+    open_app(page, server.url)  # the thumb is shown again after a reload
+    expect(page.locator('#steady-chat button[aria-label="Disliked"]')).to_have_count(1)
+    screenshot(page, "thumbs")
+
+
+def test_after_a_server_restart_the_page_finds_its_conversation_again(browser, server_factory) -> None:
+    server = server_factory().start()
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    open_app(page, server.url)
+    send(page, "Should I quit or transfer to another team?")
+    send(page, "what about if I'm junior?")
+    server.stop()
+    server.start()  # same port, same data folder: a restart
+
+    page.reload()
+    open_app(page, server.url)
+    expect(page.locator(USERS)).to_have_count(2)
+    expect(page.locator(USERS).nth(1)).to_contain_text("what about if I'm junior?")
+    expect(page.locator(BOTS)).to_have_count(2)
+    open_tab(page, "history")
+    expect(page.locator("#steady-history")).to_contain_text("Should I quit or transfer to another team?")
+    # A fresh tab of the same browser resumes it too, and the conversation carries on.
+    other = context.new_page()
+    open_app(other, server.url)
+    expect(other.locator(USERS)).to_have_count(2)
+    send(other, "How do I tell if it's structural?")
+    expect(other.locator(USERS)).to_have_count(3)
+    screenshot(other, "restart-resumed")
+
+
+def test_history_opens_an_earlier_conversation(browser, shared_server) -> None:
+    server = shared_server
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    open_app(page, server.url)
+    send(page, "How do I protect time for deep reading?")
+    open_tab(page, "history")
+    page.locator("#steady-new").click()
+    expect(page.locator(USERS)).to_have_count(0)
+    send(page, "Is GPU guilt a real thing?")
+    open_tab(page, "history")
+    page.locator("#steady-history label", has_text="How do I protect time for deep reading?").click()
+    page.locator("#steady-open").click()
+    expect(page.locator(USERS).first).to_contain_text("How do I protect time for deep reading?")
+    expect(page.locator(USERS)).to_have_count(1)
+    screenshot(page, "history-open")
+
+
+def test_delete_everything_really_deletes(browser, server_factory) -> None:
+    server = server_factory().start()
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    open_app(page, server.url)
+    send(page, "My manager ignores the drift alerts, should I transfer?")
+    open_tab(page, "history")
+    page.locator("#steady-delete").click()
+    words = texts("web")["history"]
+    expect(page.get_by_text(words["delete_warning"])).to_be_visible()
+    screenshot(page, "delete-confirm")
+    page.locator("#steady-delete-confirm").click()
+    expect(page.locator("#steady-deleted")).to_contain_text(words["deleted"])
+    expect(page.locator(USERS)).to_have_count(0)
+    expect(page.locator("#steady-history label")).to_have_count(0)
+
+    store = Store(path=server.data_dir / "sessions.db")
+    assert store.sessions() == []
+    on_disk = b"".join(p.read_bytes() for p in server.data_dir.glob("sessions.db*"))
+    assert b"drift alerts" not in on_disk
+    page.reload()
+    open_app(page, server.url)
+    expect(page.locator(USERS)).to_have_count(0)
+    screenshot(page, "delete-done")

@@ -1,0 +1,98 @@
+"""Twenty sessions at once through the app's HTTP API (loopback, bounded): no errors, no cross-talk."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+import uuid
+
+import httpx
+
+from app.store import Store
+
+SESSIONS = 20
+QUESTIONS = [
+    "Should I quit or transfer to another team?",
+    "What should I learn so AI doesn't replace me?",
+    "How do I raise burnout with my manager?",
+    "Is GPU guilt a real thing?",
+    "How do I keep up with new tools without burning out?",
+]
+
+
+def call(client: httpx.Client, base: str, text: str, session_id: str, tab: str | None = None) -> tuple[dict, float]:
+    """One turn through Gradio's HTTP API: submit, then read the result stream; returns (reply, seconds).
+
+    `tab` is Gradio's connection id (its session_hash): one per simulated browser tab, as a page has.
+    """
+    start = time.perf_counter()
+    submitted = client.post(f"{base}gradio_api/call/chat", json={"data": [text, session_id], "session_hash": tab})
+    submitted.raise_for_status()
+    with client.stream("GET", f"{base}gradio_api/call/chat/{submitted.json()['event_id']}") as events:
+        event = None
+        for line in events.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                if event == "error":
+                    raise AssertionError(f"the server answered with an error: {line}")
+                return json.loads(line[5:])[0], time.perf_counter() - start
+    raise AssertionError("the result stream ended without a result")
+
+
+def test_twenty_concurrent_sessions_get_their_own_answers(server_factory) -> None:
+    server = server_factory().start()
+    base = server.url
+    limits = httpx.Timeout(60.0)
+    with httpx.Client(timeout=limits) as client:  # answers given alone, to compare with answers under load
+        alone = {q: call(client, base, q, uuid.uuid4().hex)[0]["text"] for q in QUESTIONS}
+    rss_before = server.rss_mb()
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    exports: dict[str, str] = {}
+    markers = {uuid.uuid4().hex: i for i in range(SESSIONS)}
+    start = threading.Barrier(SESSIONS)
+
+    def person(session_id: str, n: int) -> None:
+        question = QUESTIONS[n % len(QUESTIONS)]
+        turns = [question, f"Note for myself: my code word is {session_id[:12]}.", "/export"]
+        try:
+            with httpx.Client(timeout=limits) as client:
+                start.wait(timeout=60)
+                for i, text in enumerate(turns):
+                    reply, seconds = call(client, base, text, session_id, tab=session_id[:16])
+                    latencies.append(seconds)
+                    assert reply["session_id"] == session_id
+                    assert {"mode", "text", "citations", "choices", "state"} <= reply.keys()
+                    if i == 0 and reply["text"] != alone[question]:
+                        errors.append(f"session {n}: a different answer under load")
+                exports[session_id] = reply["state"]["export"]
+        except Exception as exc:  # noqa: BLE001 - collected and reported below
+            errors.append(f"session {n}: {exc!r}")
+
+    threads = [threading.Thread(target=person, args=(sid, n)) for sid, n in markers.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    assert len(latencies) == SESSIONS * 3
+
+    # No cross-talk: each conversation holds its own words and nobody else's.
+    for session_id, n in markers.items():
+        own = exports[session_id]
+        assert session_id[:12] in own and QUESTIONS[n % len(QUESTIONS)] in own
+        assert not [other for other in markers if other != session_id and other[:12] in own]
+    store = Store(path=server.data_dir / "sessions.db")
+    for session_id, n in markers.items():
+        said = [m.body["text"] for m in store.messages(session_id=session_id) if m.body["role"] == "user"]
+        assert said == [QUESTIONS[n % len(QUESTIONS)], f"Note for myself: my code word is {session_id[:12]}.", "/export"]
+
+    ordered = sorted(latencies)
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    print(f"\n{SESSIONS} concurrent sessions, {len(latencies)} turns: median {statistics.median(ordered) * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms; server RSS {rss_before:.0f} MB before, "
+          f"{server.rss_mb():.0f} MB after")

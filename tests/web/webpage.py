@@ -1,0 +1,129 @@
+"""Helpers for the browser tests: the server subprocess and the page's parts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from app.config import REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python -m app serve` on a free loopback port, with its own data folder."""
+
+    def __init__(self, *, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.env = {**os.environ, "STEADY_DATA_DIR": str(data_dir), "STEADY_LLM": "none", **(env or {})}
+        self.log = data_dir.parent / f"{data_dir.name}-server.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, *, env: dict[str, str] | None = None, timeout: float = 120) -> Server:
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app", "serve", "--port", str(self.port)], cwd=REPO_ROOT,
+                env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"the server did not start within {timeout:.0f} s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as in a crash or an out-of-memory kill."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def rss_mb(self) -> float:
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        return kb / 1024
+
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+BOTS = '#steady-chat [data-testid="bot"]'
+USERS = '#steady-chat [data-testid="user"]'
+INPUT = "#steady-input textarea"
+
+
+def open_app(page, url: str) -> None:
+    """Load the page and wait until the session view is on it (the quick replies appear)."""
+    page.goto(url)
+    page.locator("#steady-quick button").first.wait_for(state="visible", timeout=30_000)
+
+
+def send(page, text: str, *, timeout: float = 30_000) -> str:
+    """Type a message, press Enter, and return Steady's answer once it is on the page."""
+    before = page.locator(BOTS).count()
+    page.fill(INPUT, text)
+    page.press(INPUT, "Enter")
+    return wait_for_answer(page, count=before + 1, timeout=timeout)
+
+
+def click_choice(page, label: str, *, timeout: float = 30_000) -> str:
+    before = page.locator(BOTS).count()
+    page.locator("#steady-quick button", has_text=label).first.click()
+    return wait_for_answer(page, count=before + 1, timeout=timeout)
+
+
+def wait_for_answer(page, *, count: int, timeout: float = 30_000) -> str:
+    page.wait_for_function(
+        """([selector, n]) => { const b = document.querySelectorAll(selector);
+             return b.length >= n && b[n - 1].innerText.trim().length > 0; }""",
+        arg=[BOTS, count], timeout=timeout,
+    )
+    page.locator("#steady-input textarea").wait_for(state="visible")
+    return page.locator(BOTS).nth(count - 1).inner_text()
+
+
+def open_tab(page, name: str) -> None:
+    """Click a side tab by its id (sources, checkin, script, history)."""
+    page.locator(f"#tab-{name}-button").click()
