@@ -21,11 +21,11 @@ from ingest.split import sentences
 
 # Cosine similarity mapped to a 0-1 pressure score: at or below FLOOR is "no sign", at or above
 # CEILING is "clearly this". Chosen on the check-in dialogues in evals/dialogues (see README).
-FLOOR = 0.40
-CEILING = 0.70
+FLOOR = 0.36
+CEILING = 0.68
 MAX_PROBES = 2  # with the open question and the three-part test: about six questions at most
-UNCERTAIN = (0.25, 0.85)  # pressures scoring in this band are worth a follow-up question
-OPEN_WEIGHT = 0.4  # once a pressure was asked about directly, the answer counts for more
+UNCERTAIN = (0.30, 0.85)  # pressures scoring in this band are worth a follow-up question
+OPEN_WEIGHT = 0.2  # once a pressure was asked about directly, the person's answer decides
 SEARCH_K = 8
 
 
@@ -47,7 +47,7 @@ def _bank(embedder) -> dict[str, np.ndarray]:  # embedder: ingest.embed.Embedder
     return bank
 
 
-CLAUSE_BREAK = re.compile(r"[;,:]\s*|\s+(?:and|but|plus|while|because)\s+(?=\w+\s+\w+\s+\w+)", re.IGNORECASE)
+CLAUSE_BREAK = re.compile(r"[;,:]\s*|\s+(?:and|but|plus|while|because|so)\s+(?=\S+\s+\S+\s+\S+)", re.IGNORECASE)
 
 
 def _units(text: str) -> list[str]:
@@ -85,9 +85,10 @@ def read_test(text: str) -> dict[str, str]:
     return found
 
 
-DURATION = re.compile(r"\b(\d+|an?|one|two|three|four|five|six|few|couple of|several|many)\s+(week|month|quarter|year)s?\b")
-NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "few": 3, "couple of": 2,
-           "several": 4, "many": 8}
+NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "few": 3, "couple of": 2, "several": 4,
+           "many": 8}
+DURATION = re.compile(r"\b(\d+|" + "|".join(NUMBERS) + r")\s+(week|month|quarter|year)s?\b")
 MONTHS = {"week": 0.25, "month": 1, "quarter": 3, "year": 12}
 
 
@@ -150,8 +151,8 @@ def turn(memory: dict, text: str, *, retriever: Retriever) -> Reply:
             value = score_text(embedder, text)[pid]
         if value is not None:
             memory["probed"][pid] = value
-        if text not in words["frequency_choices"]:
-            _absorb(memory, text, embedder=embedder)
+        if text not in words["frequency_choices"]:  # words in passing count for the other pressures
+            _absorb(memory, text, embedder=embedder, skip=pid)
         return _next(memory, retriever)
     key = asking.split(":", 1)[1]
     choices = words["test"][key]["choices"]
@@ -166,10 +167,11 @@ def turn(memory: dict, text: str, *, retriever: Retriever) -> Reply:
     return _next(memory, retriever)
 
 
-def _absorb(memory: dict, text: str, *, embedder) -> None:
+def _absorb(memory: dict, text: str, *, embedder, skip: str | None = None) -> None:
     """Anything said in passing counts: pressures it mentions and test answers it contains."""
     for pid, score in score_text(embedder, text).items():
-        memory["open"][pid] = max(memory["open"].get(pid, 0.0), score)
+        if pid != skip:
+            memory["open"][pid] = max(memory["open"].get(pid, 0.0), score)
     for key, value in read_test(text).items():
         if memory["test"].get(key, "unsure") == "unsure":
             memory["test"][key] = value
@@ -275,22 +277,27 @@ def _state(memory: dict) -> dict:
 
 
 def choose_levers(top: list[str], verdict: str | None) -> list[str]:
-    """Two or three levers that fit these pressures: the first of each top pressure's, then the verdict's."""
+    """Two or three levers that fit these pressures: the top pressure's first (its first two when it
+    stands alone), the runner-up's first, then one for the verdict. Levers that only make sense for
+    the other verdict are left out."""
     words = _words()
+    wrong = {lever for lever, only in words["verdict_only"].items() if verdict and only != verdict}
+    lists = [[lever for lever in words["pressures"][pid]["levers"] if lever not in wrong] for pid in top]
     picked: list[str] = []
-    for pid in top[:2]:
-        for lever in words["pressures"][pid]["levers"]:
-            if lever not in picked:
-                picked.append(lever)
-                break
-    extra = words["verdict_levers"].get(verdict or "")
-    if extra and extra not in picked:
-        picked.append(extra)
-    for pid in top:
-        for lever in words["pressures"][pid]["levers"]:
-            if len(picked) < 3 and lever not in picked:
-                picked.append(lever)
-    return picked[:3]
+
+    def add(lever: str) -> None:
+        if lever not in picked and len(picked) < 3:
+            picked.append(lever)
+
+    for levers in lists[:2]:
+        for lever in levers[: 2 if len(lists) == 1 else 1]:
+            add(lever)
+    for lever in words["verdict_levers"].get(verdict or "", [])[: 3 - len(picked) if top else 2]:
+        add(lever)
+    for levers in lists:
+        for lever in levers:
+            add(lever)
+    return picked
 
 
 def _normal(text: str) -> str:
