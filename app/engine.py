@@ -7,6 +7,8 @@ of the session's mode. It knows nothing of Gradio or of the terminal.
 from __future__ import annotations
 
 import logging
+import traceback
+import unicodedata
 import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -63,34 +65,48 @@ class Engine:
         return reply
 
     def stream(self, session: Session, text: str) -> Iterator[str | Reply]:
-        """Yield text deltas while a model writes, then the final Reply (always last)."""
-        text = (text or "").strip()
+        """Yield text deltas while a model writes, then the final Reply (always last).
+
+        Never raises: a fault inside a flow becomes a kind message, the session stays usable and
+        the operator's log gets the error's type and where it happened (never the person's words)."""
+        text = readable(text)
         session.history.append({"role": "user", "text": text, "mode": session.mode})
+        try:
+            reply = yield from self._answer(session, text)
+        except Exception as exc:  # noqa: BLE001 - a tired person must never see a traceback
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error("turn failed: %s at %s:%s", type(exc).__name__, where.filename, where.lineno)
+            reply = Reply(mode=session.mode, text=texts("engine")["internal_error"], choices=["/help", "/reset"])
+        session.history.append({"role": "steady", **reply.to_json()})
+        yield reply
+
+    def _answer(self, session: Session, text: str) -> Generator[str, None, Reply]:
         words = texts("engine")
         text = words["choice_commands"].get(text, text)
         paused = session.state.get("crisis", {}).get("active", False)
         if not text:
             reply = Reply(mode=session.mode, text=words["empty"])
+        elif not any(ch.isalnum() for ch in text):  # emoji or punctuation only: nothing to read yet
+            reply = Reply(mode=session.mode, text=words["no_words"])
         elif paused and text.split()[0].lower() not in ("/help", "/export", "/reset"):
             reply = self._while_paused(session, text)
         elif text.startswith("/"):
             reply = self._command(session, text)
-        elif (found := safety.assess(text, embedder=self.retriever.index.embedder)).crisis:
-            reply = self._crisis(session, found)
         else:
+            notice = ""
             if len(text) > MAX_MESSAGE_CHARS:
-                notice = f"Your message was long; I read its first {MAX_MESSAGE_CHARS:,} characters."
+                notice = words["too_long"].format(limit=MAX_MESSAGE_CHARS)
                 text = text[:MAX_MESSAGE_CHARS]
-            else:
-                notice = ""
+            found = safety.assess(text, embedder=self.retriever.index.embedder)
+            if found.crisis:
+                return self._crisis(session, found)
             reply = yield from self._turn(session, text)
             reply.notice = " ".join(n for n in (notice, reply.notice) if n)
             if found.health and not session.state.get("health_nudged"):
                 session.state["health_nudged"] = True  # once per session: a nudge, not a refrain
                 reply.text = f"{reply.text}\n\n{texts('safety')['health_nudge']}"
                 reply.state["health_nudge"] = True
-        session.history.append({"role": "steady", **reply.to_json()})
-        yield reply
+        return reply
 
     def _crisis(self, session: Session, found: safety.Assessment) -> Reply:
         """The fixed human-written reply; coaching pauses until the person chooses to go on."""
@@ -180,6 +196,13 @@ class Engine:
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
         return reply
+
+
+def readable(text: object) -> str:
+    """The message as text a flow can use: control characters (binary junk) dropped, spaces trimmed."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")).strip()
 
 
 def export_markdown(session: Session) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 from collections.abc import Callable
 from collections.abc import Generator as Gen
 
@@ -22,6 +23,19 @@ log = logging.getLogger("steady.llm")
 DEFAULT_TIMEOUT = 30.0
 HISTORY_TURNS = 4  # earlier turns the model sees, for follow-ups
 _CITATION = re.compile(r"\[(\d+)\]")
+# A per-process secret in the system prompt: if it ever shows up in an answer, the model is repeating
+# its instructions, and the answer is replaced before it is shown (streaming holds back enough text).
+CANARY = f"steady-{secrets.token_hex(6)}"
+LEAK_WINDOW = 8  # this many consecutive words of the instructions in an answer count as a leak
+
+
+def leaks_instructions(text: str, *, system: str) -> bool:
+    """True when an answer repeats the canary or a run of the system prompt's own rule words."""
+    if CANARY in text:
+        return True
+    rules = system.split("Passages:")[0].lower().split()
+    said = " ".join(text.lower().split())
+    return any(" ".join(rules[i:i + LEAK_WINDOW]) in said for i in range(len(rules) - LEAK_WINDOW + 1))
 
 
 class ModelSpecError(ValueError):
@@ -105,18 +119,26 @@ class Generator:
         passages = grounding.passages[: ask.PASSAGES]  # the prompt stays short enough for small local models
         numbered = "\n\n".join(f"[{i}] {p.title} — {p.section}\n{p.text}" for i, p in enumerate(passages, 1))
         earlier = [t for t in history[:-1] if t.get("mode") == "ask"][-HISTORY_TURNS:]
-        messages = [SystemMessage(template("ask_system").format(passages=numbered))]
+        system = template("ask_system").format(passages=numbered, canary=CANARY)
+        messages = [SystemMessage(system)]
         messages += [HumanMessage(t["text"]) if t["role"] == "user" else AIMessage(t["text"]) for t in earlier]
         messages.append(HumanMessage(grounding.question))
-        parts: list[str] = []
+        written, shown = "", 0
         try:
             for chunk in self.chat.stream(messages):
                 if isinstance(chunk.content, str) and chunk.content:
-                    parts.append(chunk.content)
-                    yield chunk.content
+                    written += chunk.content
+                    if leaks_instructions(written, system=system):
+                        return self._fallback(fallback, "started repeating its instructions")
+                    safe = max(shown, len(written) - len(CANARY))  # never show a partial canary
+                    if safe > shown:
+                        yield written[shown:safe]
+                        shown = safe
         except Exception as exc:  # noqa: BLE001 - any model failure: refused, stalled, garbage
             return self._fallback(fallback, f"did not answer ({exc.__class__.__name__})")
-        text, cited, removed = check_citations("".join(parts), passages=len(passages))
+        if written[shown:]:
+            yield written[shown:]
+        text, cited, removed = check_citations(written, passages=len(passages))
         if not cited:
             return self._fallback(fallback, "gave an answer without a valid citation")
         notice = f"Removed citation{'s' if len(removed) > 1 else ''} {', '.join(f'[{n}]' for n in removed)} that matched no passage." if removed else ""

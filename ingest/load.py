@@ -15,6 +15,16 @@ HINTS_FOLDER = "search-hints"
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 # Zero-width characters and C0/C1 controls other than tab and newline: pasted web text carries them.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Sentences addressed to an AI model rather than to a reader ("ignore your previous instructions..."):
+# guidance never needs them, and a model shown them might obey. They are left out at ingest.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(instructions?|rules|prompts?|guidelines)\b"
+    r"|\bsystem prompt\b|\bas an ai\b|\bnew instructions?\s*:"
+    r"|\b(reveal|print|repeat|output)\b[^.!?\n]{0,20}\b(prompt|instructions)\b"
+    r"|\byou are now\b|\b(assistant|chatbot|language model|llm)\s*(must|should|will)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class Document:
     path: Path
     text: str  # the body, front matter removed
     hints: tuple[Hint, ...] = ()
+    left_out: int = 0  # sentences left out because they read as instructions to an AI
 
     @property
     def content_hash(self) -> str:
@@ -54,6 +65,19 @@ def clean(text: str) -> str:
     text = _INVISIBLE.sub("", text.replace("\u00a0", " "))
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def without_instructions(text: str) -> tuple[str, int]:
+    """The text minus sentences that read as instructions to an AI model, and how many there were."""
+    dropped = 0
+    lines = []
+    for line in text.split("\n"):
+        parts = _SENTENCE_END.split(line)
+        kept = [p for p in parts if not _INSTRUCTION.search(p)]
+        dropped += len(parts) - len(kept)
+        if kept or not line.strip():
+            lines.append(" ".join(kept))
+    return "\n".join(lines), dropped
 
 
 def slug(name: str) -> str:
@@ -78,6 +102,7 @@ def load_file(path: Path) -> Document:
         if not isinstance(meta, dict):
             raise ValueError("front matter must be a mapping of keys to values")
         text = text[match.end():].lstrip("\n")
+    text, left_out = without_instructions(text)
     if not text.strip():
         raise ValueError("empty: no text to ingest")
     heading = re.search(r"^# (.+)$", text, re.MULTILINE)
@@ -91,6 +116,7 @@ def load_file(path: Path) -> Document:
         path=path,
         text=text,
         hints=load_hints(path.parent / HINTS_FOLDER / f"{doc_id}.yaml"),
+        left_out=left_out,
     )
 
 
@@ -121,11 +147,14 @@ def load_corpus(folders: list[Path]) -> tuple[list[Document], list[Problem]]:
             try:
                 doc = load_file(path)
             except (OSError, ValueError) as exc:
-                problems.append(Problem(path, str(exc)))
+                problems.append(Problem(path, f"skipped, {exc}"))
                 continue
             if doc.doc_id in documents:
                 other = documents[doc.doc_id].path
                 problems.append(Problem(path, f"id '{doc.doc_id}' is already used by {other}; give it another id"))
                 continue
             documents[doc.doc_id] = doc
+            if doc.left_out:
+                problems.append(Problem(path, f"left out {doc.left_out} sentence(s) that read as instructions "
+                                              "to an AI model; the rest was ingested"))
     return list(documents.values()), problems
