@@ -30,9 +30,12 @@ from typing import Protocol
 
 from app.prompts import texts
 
-# Chosen on the tuning two thirds of evals/crisis/messages.yaml (`python -m evals.crisis.metrics --sweep`):
-# 0.54 was the lowest with no false positive there; one step more leaves margin for unseen burnout talk.
-THRESHOLD = 0.55
+# Chosen on the tuning two thirds of evals/crisis/messages.yaml and blind.yaml together
+# (`python -m evals.crisis.metrics --sweep`). Whole message: 0.52 was the lowest with no false positive
+# there, plus one step of margin. Clause: 0.50 was the lowest, but a clause is short and noisy and the
+# tuning recall is flat from 0.51 to 0.60, so it keeps a wider margin.
+THRESHOLD = 0.53
+CLAUSE_THRESHOLD = 0.58
 
 
 class QueryEmbedder(Protocol):
@@ -57,9 +60,20 @@ _MARKS = str.maketrans({
 _ELISION = re.compile(r"\b(qu|[cdjlmnst])['\u2019](?=[a-z])")  # French "j'ai", "d'en", "l'interet"
 
 
+# Texting shorthand, spelled out so one pattern (and the English embedding model) covers both forms.
+_SHORTHAND = {
+    "wanna": "want to", "gonna": "going to", "tryna": "trying to", "gotta": "have to", "n": "and", "&": "and",
+    "u": "you", "ur": "your", "ppl": "people", "bc": "because", "cuz": "because", "coz": "because",
+    "idk": "i dont know", "rn": "right now", "tmrw": "tomorrow", "tmr": "tomorrow", "nite": "night",
+    "every1": "everyone", "any1": "anyone", "some1": "someone", "no1": "no one",
+}
+_SHORTHAND_RX = re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w'])")
+
+
 def normalise(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = _SHORTHAND_RX.sub(lambda m: _SHORTHAND[m.group(0)], plain)
     return " ".join(_ELISION.sub(r"\1 ", plain).translate(_MARKS).split())
 
 
@@ -99,7 +113,13 @@ _IDIOM = _rx(
     r"\bdont want to wake up (?:early|at|for|before)\b",
     r"\bgiv\w* (?:away )?(?:all )?my (?:things|stuff|belongings|possessions)(?: away)? (?:before|because|since|as) (?:the |my |our |we |i )?(?:move|moving|relocat\w*|downsiz\w*|declutter\w*|emigrat\w*|am moving|m moving)",
     r"\b(?:wont|not) be (?:here|around)\b[^.!?|]{0,50}\b(?:contract|notice|leaving|quit\w*|resign\w*|new (?:job|role)|transfer\w*|moving|relocat\w*|vacation|holiday|leave|pto|offsite)",
+    # Hyperbole about a task: the thing is "suicide", a long sleep is what tiredness wants.
+    r"\b(?:career|professional|political|social|commercial|corporate|reputational|academic) suicide\b",
+    r"\b(?:this|that|it|its|which|the \w+|this \w+|that \w+) (?:is|was|would be|will be|sounds like|feels like|seems like|looks like) (?:\w+ )?suicide\b"
+    r"(?!\s+(?:is|was|would|seems|feels|note|letter|plan|attempt|hotline|line|again|to me)\b)",
+    r"\bcould (?:\w+ )?sleep (?:forever|for (?:a|days|weeks|ages|\w+ (?:days|weeks|hours)))\b",
     # ML and moderation work: the words name a topic or a process, not the person.
+    r"\b(?:process\w*|threads?|workers?|jobs?|pods?|containers?|daemons?|child(?:ren)?|nodes?|services?|apps?|models?|runs?)\b[^|]{0,20}\bcommit\w* suicide\b",
     r"\bsuicide (?:squeeze|mission|burn|run|pact (?:movie|film|episode)|detection|prevention|classifier|risk model|dataset|data|moderation|content|posts?|notes? dataset|related|ideation (?:classifier|detection|dataset|labels?))\w*",
     r"\bself[- ]?harm (?:classifier|detection|content|dataset|data|images|posts|policy|policies|labels?|moderation|category|filter)\w*",
     r"\b(?:process|processes|pods?|jobs?|runs?|containers?|workers?|threads?|daemons?|instances?|tasks?|nodes?|sessions?|kernels?|servers?|zombies?|children|child processes|replicas?|vms?)\b[^|]{0,80}?\bkill(?:ing)? (?:them|it|him|her|all of them)\b",
@@ -121,6 +141,7 @@ _NEGATED = _rx(
     r"\bno (?:suicidal |dark )?(?:thoughts|intentions?|plans?|desire|urge) (?:of|to|about) (?:killing|hurting|harming|ending|suicide|self[- ]?harm|dying)\w*(?: (?:myself|my life|anyone))?\b",
     r"\bno suicidal (?:thoughts|ideation|feelings|intent)\b",
     r"\b(?:suicidal|suicide|self[- ]?harm\w*|hurt(?:ing)? myself|kill(?:ing)? myself)\s*[?:,-]?\s*(?:no|nope|nah|never|not really|not at all)\b(?!\s+(?:one|longer|reason|point|way|idea|matter))",
+    r"\b(?:never|didnt|did not|dont|do not) (?:say|said|mean|meant) (?:that )?i (?:want(?:ed)? to|would|was going to|will) (?:kill myself|die|hurt myself|end (?:it|my life))\b",
     # French, Spanish, German.
     r"\b(?:pas|jamais) (?:du tout )?(?:suicidaire|(?:envie de |l intention de |me )?(?:me tuer|me suicider|mourir|me faire du mal))\b",
     r"\bno (?:soy|estoy|me siento) (?:suicida|con ideas suicidas)\b",
@@ -133,7 +154,7 @@ _NEGATED = _rx(
 
 _EXPLICIT = _rx(
     r"\bsuicid\w*|\b(?:selbstmord|suizid)\w*",
-    r"\b(?:took|taken|swallowed|just took|have taken)\b[^.!?|]{0,12}\b(?:a bunch of|all (?:of )?(?:my|the)|a lot of|a handful of|handfuls of|the whole (?:bottle|pack|packet|box) of|too many|loads of|\d{2,}) (?:\w+ )?(?:pills|tablets|painkillers|meds|paracetamol|tylenol)\b",
+    r"\b(?:took|taken|swallowed|just took|have taken)\b[^.!?|]{0,12}\b(?:a bunch of|all (?:of )?(?:my|the)|a lot of|a handful of|handfuls of|the whole (?:bottle|pack|packet|box) of|too many|loads of|\d{2,}) (?:\w+ ){0,2}?(?:pills|tablets|painkillers|meds|paracetamol|tylenol)\b",
     r"\b(?:thinking (?:about|of)|thought (?:about|of)|want to|wanted to|urge to|considering|almost|going to|gonna) jump(?:ing)?\b(?!\s+(?:ship|to|into|on|at|in|back|the gun|through|straight|off (?:the|this|a) (?:call|meeting|project)))",
     r"\b(?:stood|standing|sat|sitting) on (?:the|a) (?:ledge|edge of (?:the|a) (?:roof|building|cliff|bridge|platform))\b",
     r"\b(?:kill(?:ing|ed)?|off(?:ing)?|top(?:ping)?) myself\b",
@@ -152,7 +173,30 @@ _EXPLICIT = _rx(
     r"\b(?:drive|driving|crash|crashing|steer|steering|swerv\w*) (?:my car |the car )?(?:into|off) (?:a |the )?(?:\w+ )?(?:wall|tree|bridge|cliff|traffic|river|road|truck|lorry)\b",
     r"\b(?:put|putting) a bullet (?:in|through) my\b|\bblow my brains out\b",
     r"\bend(?:ing|ed)? it all\b",
-    r"\b(?:thinking (?:about|of)|thought (?:about|of)|going to|gonna|want to|wanna|plan(?:ning)? to|ready to|considering|decided to|is to|only way to|how to) end(?:ing)? (?:things|it|everything)\b(?!\s+(?:with|at|on|for|early|now and))",
+    r"\b(?:thinking (?:about|of)|thought (?:about|of)|going to|gonna|want to|wanna|plan(?:ning)? to|ready to|considering|decided to|is to|only way to|how to|feel like|tempted to|close to|urge to|might) end(?:ing)? (?:things|it|everything)\b(?!\s+(?:with|at|on|for|early|now and))",
+    # Means and methods, however casually put: the person measuring, saving, holding or eyeing them.
+    r"\bhow (?:many|much) (?:\w+ ){0,2}?(?:pills|tablets|meds|medication|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|sleeping pills|xanax|benzos|painkillers|opioids|oxy)\b[^.!?|]{0,30}\b(?:would|it takes|to (?:die|end|kill|not wake|overdose|od)|lethal|fatal|kill|enough)\b",
+    r"\b(?:look\w*|googl\w*|search\w*|research\w*|read\w*|check\w*|wonder\w*|calculat\w*|figur\w*) (?:up |about |out )?how (?:many|much) (?:\w+ ){0,2}?(?:pills|tablets|meds|medication|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|sleeping pills|xanax|benzos|painkillers|opioids|oxy)\b",
+    r"\bcount\w* (?:out )?(?:all )?(?:my |the |out )?(?:pills|tablets|meds|medication|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|sleeping pills|xanax|benzos|painkillers|opioids|oxy)\b",
+    r"\b(?:thinking (?:about|of)|think about|thought about|want to|going to|urge to|tempted to|could|might|should|planning to|about to|ready to) (?:just )?(?:take|taking|swallow\w*|down\w*) (?:all|every|the whole|a whole|the rest|a bottle|a handful)\b",
+    r"\b(?:check\w*|look\w* up|wonder\w*|figur\w*|googl\w*|measur\w*|calculat\w*|know|knew|think\w* about|thought about) how (?:high|tall|far (?:down|up)?|deep|long the drop|far the drop) (?:up )?(?:the |that |this |our |my |a |it is (?:from |off )?(?:the |that |our )?)?(?:\w+ ){0,2}?(?:bridge|roof|rooftop|building|garage|balcony|ledge|cliff|floor|tower|overpass|drop|fall)\b",
+    r"\b(?:bridge|roof|rooftop|ledge|balcony|train tracks|railway|rail tracks|train|subway|cliff|overpass|parking garage|river|lake|highway|traffic|pills|rope|noose|knife|gun|razor|blade)\b[^.!?|]{0,40}\b(?:looks? (?:\w+ )?(?:tempting|inviting|peaceful|like an? (?:option|answer|way out|solution|escape))|tempt\w*|inviting|call\w* (?:to )?me|pull\w* me)\b",
+    r"\btempt\w* (?:by|to (?:jump|step|walk|drive|swerve|take|use|drown|let go))\b",
+    r"\b(?:rope|noose|pills|knife|blade|razor|gun|pill bottle|bottle of pills)\b[^.!?|]{0,40}\b(?:keep|kept|cant stop|been|always|often) (?:looking at|staring at|thinking about|holding|touching|checking|taking out) (?:it|them)\b",
+    r"\b(?:knife|blade|razor|scissors|shard|glass|lighter|cigarette|needle)\b[^.!?|]{0,15}\b(?:to|on|against|across|into|over) my (?:wrists?|arms?|skin|throat|neck|thighs?|legs?|stomach)\b",
+    r"\b(?:stood|standing|stand|stepp?\w*|lean\w*|closer|close|walk\w*|sat|sitting|sit|hang\w*) (?:\w+ ){0,4}?(?:on|to|at|near|over|by|toward|towards) (?:the )?(?:ledge|edge of (?:the |a |my )?(?:\w+ )?(?:platform|roof|rooftop|bridge|cliff|building|balcony|tracks|overpass|garage))\b",
+    r"\bplan\w* (?:out )?(?:how|when|where) (?:id|i would|ill|i will|im going to|i could) (?:do it|go|end it|end things|die|kill myself)\b",
+    r"\b(?:know|knew|figured out|worked out|decided|picked|chosen|thought about|think about|thinking about) (?:exactly )?(?:how|when|where) (?:id|i would|ill|i will|im going to|i am going to) (?:do it|end it|end things|die|go)(?=\s*(?:$|[.!?,;|]|and\b|but\b|now\b|already\b))",
+    r"\b(?:burn(?:ed|t|ing)?|scald\w*|carv\w*|bruis\w*) myself\b(?!\s+(?:out|on (?:the|a|my) (?:stove|oven|pan|kettle|iron|coffee|tea)|while|cooking|by accident|accidentally|making)\b)",
+    r"\b(?:hit|hitting|punch\w*|scratch\w*|slap\w*|bang\w*) (?:myself|my head)\b[^.!?|]{0,30}\b(?:on purpose|again|to feel|until|till|so hard|over and over|to punish|when)\b",
+    r"\b(?:relaps\w*|back) (?:on |into |to )?(?:cutting|self[- ]?harm\w*|hurting myself)\b",
+    r"\b(?:(?:easy|easier|simple|quick) (?:it would be |it d be |it is )?to|could just|would just) end it\b(?!\s+(?:with|at|on|for|early)\b)",
+    r"\b(?:do|doing) something to myself\b|\b(?:turn|turning|jerk|jerking|swerve|swerving|yank|yanking) the (?:steering )?wheel\b",
+    r"\b(?:lie|lay|lying|laying|step|stepping|walk|walking) (?:down )?(?:on|onto|into) (?:the )?(?:highway|motorway|freeway|road|tracks|train tracks|traffic)\b",
+    r"\b(?:pills|tablets|meds)\b[^.!?|]{0,40}\bnot (?:planning on|going to be|for) (?:using them for |taking them for )?(?:sleep|sleeping|pain|headaches)\b",
+    r"\b(?:tie|tying|tied|make|made|making|bought|buy|got) (?:a )?noose\b|\b(?:have|got|found|bought) (?:a plan and )?the means(?=\s*(?:$|[.!?;,|]|to (?:do it|end it|die|kill myself)|and))",
+    r"\b(?:only|one|last|best|easiest) (?:escape|way out|option|solution|answer|exit|choice|way)\b[^.!?|]{0,15}\b(?:is|would be|seems|left is)\b[^.!?|]{0,8}\b(?:death|dying|to die|suicide|ending it|killing myself)\b",
+    r"\b(?:death|dying|suicide|ending it|killing myself)\b[^.!?|]{0,20}\b(?:only|best|last|easiest) (?:escape|way out|option|solution|answer|exit|choice|way)\b",
     # French
     r"\b(?:vais|veux|voudrais|envie de|pense a|penser a|pense a|vais peut-etre|je vais) me (?:tuer|foutre en l air|pendre|jeter|noyer)\b",
     r"\bmettre fin a (?:mes jours|ma vie)\b|\ben finir avec (?:la vie|tout|moi|ma vie)\b",
@@ -166,6 +210,18 @@ _EXPLICIT = _rx(
     r"\bmich (?:\w+ ){0,2}umbringen\b|\bbringe mich (?:\w+ )?um\b|\bmir (?:\w+ ){0,2}das leben (?:zu )?nehmen\b",
     r"\b(?:will|mochte|wurde gern|wunsche mir zu) (?:einfach |nur |doch )*sterben\b|\bsterben (?:will|mochte|wollen)\b",
     r"\bmir (?:etwas|was) an(?:zu)?tun\b|\bmich (?:selbst )?(?:ritzen|verletzen)\b",
+    # French, Spanish, German: forms the patterns above miss (zu-infinitive, word order, self-harm verbs).
+    r"\bumzubringen\b|\bmir (?:\w+ ){0,2}das leben zu nehmen\b|\bselbst (?:zu )?verletzen\b",
+    r"\bme (?:corte|corto|cortaba|he cortado|lastime|lastimo|queme|quemo) (?:otra vez|de nuevo|los brazos|las munecas|el brazo|la muneca|las piernas|a proposito)\b|\b(?:volvi a|vuelvo a) (?:cortarme|lastimarme|hacerme dano)\b",
+    r"\bme (?:suis )?(?:scarifie|mutile|coupe) (?:encore|de nouveau|les (?:bras|poignets))\b",
+    # Portuguese
+    r"\b(?:me matar|me suicidar|tirar (?:a )?minha (?:propria )?vida|acabar com (?:a )?minha vida|me machucar de proposito)\b",
+    r"\b(?:quero|queria|vontade de|penso em|pensando em|vou) (?:\w+ )?(?:morrer|me matar|sumir para sempre|me cortar|me machucar)\b",
+    r"\bpular (?:da|de uma|do|de um) (?:\w+ )?(?:ponte|predio|janela|viaduto|sacada|varanda)\b|\bme jogar (?:na frente|debaixo|da|do|de)\b",
+    # Italian
+    r"\b(?:uccidermi|ammazzarmi|suicidarmi|togliermi la vita|farmi del male|tagliarmi)\b",
+    r"\b(?:voglio|vorrei|ho voglia di|penso di|sto pensando di) (?:\w+ )?morire\b",
+    r"\bbuttarmi (?:dal|da un|da una|dalla|giu|sotto)\b",
 )
 
 _THREAT = _rx(
@@ -181,14 +237,28 @@ _THREAT = _rx(
     r"\b(?:tuer|frapper|buter|faire du mal a) (?:mon|ma|mes) (?:chef|cheffe|manager|patron|patronne|collegues?|n\+1)\b",
     r"\b(?:matar|golpear|hacer dano|hacerle dano|pegarle) (?:a )?(?:mi|mis) (?:jefe|jefa|manager|companeros?|companeras?|colegas?)\b",
     r"\b(?:meinen|meine|den|die) (?:chef|chefin|manager|managerin|kollegen|kollegin|vorgesetzten) (?:\w+ )?(?:umbringen|verletzen|schlagen|abstechen|erschiessen)\b",
+    # A weapon next to a grudge, stalking detail, wanting people to suffer, tampering with what they drink.
+    r"\b(?:gun|knife|weapon|rifle|pistol|shotgun|machete|baseball bat)\b[^.!?|]{0,60}\b(?:regret|pay for|pay|sorry|get what (?:s|he|she|they|hes|shes|theyre) (?:coming|deserves?|deserve)|see what happens|wont forget)\b",
+    r"\b(?:regret|pay for|pay|sorry)\b[^.!?|]{0,40}\b(?:my |a |the )?(?:gun|knife|weapon|rifle|pistol|shotgun)\b",
+    r"\bteach (?:him|her|them|" + _PEOPLE + r") a lesson\b[^.!?|]{0,20}\b(?:wont|will never|never|not) forget\b",
+    r"\bwait\w* (?:for (?:him|her|them|" + _PEOPLE + r") )?(?:in|at|outside|by) (?:the |his |her |their )?(?:parking lot|car park|parking garage|house|home|car|office door)\b[^.!?|]{0,20}\b(?:for (?:him|her|them|" + _PEOPLE + r")|and (?:teach|make|hurt|show|get))\b",
+    r"\bi know where (?:he|she|they|" + _PEOPLE + r") (?:lives?|parks?|sleeps?|eats?|goes|walks|drives|hangs out|takes (?:his|her|their) kids)\b",
+    r"\bmake (?:" + _PEOPLE + r"|all of them|every one of them|each of them)(?: \w+){0,3}? (?:suffer|bleed|hurt|scream)\b",
+    r"\b(?:put|putting|slip|slipping|spike|spiking|add|adding|mix|mixing)\b (?:some |a little |)?(?:something|poison|bleach|pills|laxatives?|rat poison|antifreeze|stuff)\b[^.!?|]{0,30}\b(?:in|into) (?:his|her|their|the|" + _PEOPLE + r")(?:s)? (?:\w+ )?(?:coffee|drink|tea|food|lunch|water|bottle|mug)\b",
 )
+
+# Ways to say "if I were gone" that the families below share.
+_GONE = (r"(?:just |simply |suddenly |finally |quietly )?(?:vanished|disappeared|died|was gone|were gone|wasnt here|werent here|wasnt around"
+         r"|werent around|was dead|were dead|left this world|stopped existing|dropped dead|didnt wake up|never woke up|never came back"
+         r"|ceased to exist|was no longer (?:here|around)|didnt exist|killed myself|was never born|had never been born|ended it"
+         r"|wasnt alive|werent alive)(?!\s+(?:for (?:a|two|three|the|\d)|on (?:vacation|holiday)|from (?:slack|the|this)))")
 
 _INDIRECT = _rx(
     r"\b(?:no|(?:dont|do not|cant|cannot|no longer)(?: really| even| honestly)? see (?:the|a|any)|there is no|theres no"
     r"|whats the|what is the|lost the|see no|dont get the) point (?:in |of )?(?:going on|carrying on|living"
     r"|being alive|staying alive|being here|existing|continuing|life|trying to live|waking up|keeping going|it all)\b"
     r"(?!\s+(?:with|at|in this|on this|this|the|my job|here at))",
-    r"\b(?:see no|no|any|zero|lost (?:the|my|all)?|losing (?:the|my)?) (?:reason|will|desire|wish) to (?:live|keep living|stay alive|be alive|go on|carry on|keep going)\b"
+    r"\b(?:see no|no|any|zero|lost (?:the|my|all)?|losing (?:the|my)?) (?:reason|will|desire|wish) to (?:live|keep living|stay alive|be alive|go on|carry on|keep going|stay|be here|exist|keep trying)\b"
     r"(?!\s+(?:with|at|in|on|to|here)\b)",
     r"\bnothing (?:left )?to live for\b|\b(?:life|living|it) (?:is|isnt|feels|doesnt feel|is not) (?:not )?worth living\b|\bnot worth living\b",
     r"\b(?:my )?life (?:is|isnt|aint|feels|has become) (?:pointless|meaningless|worthless|not worth it|over|a waste)\b",
@@ -196,12 +266,13 @@ _INDIRECT = _rx(
     r"\b(?:better|happier|fine|easier|simpler|relieved|lighter)(?: off)?(?: for (?:everyone|everybody|all of them|them|my family|the people around me))? (?:if|when) i"
     r" (?:just |simply )?(?:(?:was|were|wasnt|werent|was not|were not) (?:here|around|gone|alive|dead|born|in the picture)"
     r"|disappeared|vanished|died|left this world|was never born|had never been born|didnt exist|never existed|stopped existing|was gone|were gone)\b",
-    r"\b(?:im|i am|ive become|i feel like|feel like|i feel) (?:just |such |nothing but |only )?a (?:burden|waste of space|waste of oxygen|waste of air)\b",
+    r"\b(?:im|i am|ive become|i feel like|feel like|i feel) (?:just |such |nothing but |only )?a (?:waste of space|waste of oxygen|waste of air)\b",
+    r"\b(?:im|i am|i feel like im|feel like im|like im|i feel like i am) (?:just |only |basically )?(?:taking up|wasting) (?:space|oxygen|air|room)\b",
     r"\b(?:nobody|no one|noone) (?:would|will|is going to|even) (?:\w+ )?(?:miss|notice|care)(?: about)? (?:me|if i (?:was|were|went|disappeared|died|was gone|wasnt|werent|didnt|stopped)|when im gone)\b",
     r"\b(?:giv(?:ing|en|e)|gave) (?:away )?(?:all |most )?(?:of )?my (?:things|stuff|belongings|possessions|plants|savings|pets?|cat|dog|cats|dogs) away\b",
     r"\b(?:giv(?:ing|en|e)|gave) away (?:all |most )?(?:of )?my (?:things|stuff|belongings|possessions|plants|savings|pets?|cat|dog|cats|dogs)\b",
     r"\b(?:found|finding|find|looking for) (?:a )?new homes? for my (?:cat|dog|pets?|cats|dogs|plants)\b",
-    r"\b(?:written|wrote|writing|write|left|leave|leaving) (?:a |my |the |some )?(?:goodbye|farewell|suicide|final) (?:letters?|notes?|messages?|emails?)\b",
+    r"\b(?:written|wrote|writing|write|left|leave|leaving) (?:a |my |the |some )?(?:(?:goodbye|farewell|suicide|final) (?:letters?|notes?)|(?:suicide|final) (?:messages?|emails?))\b",
     r"\b(?:written|wrote|writing|left|leaving) (?:some |the |a few |my )?letters(?:\s+(?:to|for)\s+(?:everyone|everybody|my (?:family|kids|children|parents|wife|husband|partner|friends|loved ones|sister|brother|mum|mom|dad)|each of them|the people i love|the people who matter))?" + _END,
     r"\b(?:updated|made|wrote|written|sorted|sorting|sort|finalised|finalized|getting) (?:out )?my (?:will|affairs)(?: in order)?\b",
     r"\b(?:stockpil|sav|hoard|collect|stash)(?:ing|ed|e) (?:up )?(?:my |some |all my |enough )?(?:pills|meds|medication|sleeping pills|painkillers|tablets)\b",
@@ -212,7 +283,7 @@ _INDIRECT = _rx(
     r"\bhow to (?:do it|end it|go) (?:quietly|painlessly|without (?:pain|anyone|it hurting)|so (?:nobody|no one))\b|\bhow to end (?:it|things|everything|my life)\b",
     r"\b(?:cut|cutting|burn|burned|burnt|burning|scratch\w*|carv\w*|hit|hitting) (?:\w+ )?(?:my|into my) (?:arms?|wrists?|legs?|thighs?|skin|hands?|stomach|head)\b[^.!?|]{0,30}\b(?:on purpose|deliberately|again|to feel|to cope|to punish|(?:until|till) (?:it|they|i) (?:bleed|bleeds|bled))\b",
     r"\b(?:started|start|back to|relapsed|urges? to|been|keep) cutting(?: again)?\b",
-    r"\btonight(?:s| is) the night\b|\bmy mind is made up\b|\bmade up my mind to (?:go|end|die|do it)\b",
+    r"\btonight(?:s| is)? (?:\w+ ){0,2}the night\b|\bthe night i (?:finally |just )?do it\b|\b(?:finally|going to|will|ill) (?:finally )?do it (?:tonight|this weekend|tomorrow)(?=\s*(?:$|[.!?;|]))|\bmy mind is made up\b|\bmade up my mind to (?:go|end|die|do it)\b",
     r"\b(?:wont|will not|never) (?:be (?:here|around|at \w+)|see (?:you|them|anyone|my \w+)|wake up)\b[^.!?|]{0,30}\b(?:ever again|again ever)\b",
     r"\btell (?:everyone|my (?:family|mom|mum|dad|parents|kids|children|wife|husband|partner|sister|brother|friends)) (?:that )?(?:i love|im sorry|goodbye|i said goodbye)\b",
     r"\b(?:dont think|doubt|not sure) (?:i will|ill|im going to|i am going to|i can) (?:make it|be (?:here|around|alive)|last) (?:to|until|till|through|past|for|at) (?:my (?:next )?birthday|christmas|new year|the end of the (?:year|month)|next (?:year|month))\b",
@@ -248,7 +319,7 @@ _INDIRECT = _rx(
     r"\bwish i (?:didnt|did not) exist\b",
     r"\b(?:go to sleep|fall asleep|sleep|close my eyes) and (?:never|not) wake up\b",
     r"\b(?:dont|do not|dont really) want to wake up(?: (?:tomorrow|anymore|again|ever|in the morning))?" + _END,
-    r"\b(?:hope|hoping) i (?:dont|do not|never) wake up\b",
+    r"\b(?:hope|hoping) i (?:dont|do not|never|wouldnt|would not|wont|will not) wake up\b",
     r"\bwouldnt (?:mind|care) (?:if i )?(?:dying|died|not waking up|didnt wake up|never woke up|if i died)\b",
     r"\bif (?:a|the) (?:bus|car|truck|train|lorry) (?:hit|hits|ran over|runs over|killed) me\b[^.!?|]{0,40}\b(?:wouldnt|would not|dont|not|hope|relief)\b",
     r"\b(?:hope|hoping|wish|wishing|wouldnt mind if|pray)\b[^.!?|]{0,40}\b(?:hit|run over|killed) by (?:a|the) (?:bus|car|truck|train|lorry)\b",
@@ -259,13 +330,58 @@ _INDIRECT = _rx(
     r"\b(?:why (?:should|would|do) i|dont know why i) (?:keep |bother |even )*(?:living|going on|waking up|exist|existing|being alive)\b",
     r"\bhow (?:much )?longer i can (?:go on|hold on|keep going|keep living|stay alive)\b",
     r"\b(?:cant|cannot|can no longer|cant really) (?:go on|carry on|keep living|live like this|do life)" + _END,
-    r"\b(?:tired|sick|weary) of (?:living|being alive|life|existing|being me|waking up|it all)\b(?!\s+(?:in|at|on|as|with|of|here)\b)",
+    r"\b(?:tired|sick|weary) of (?:living|being alive|life|existing|being me|waking up|it all)\b(?!\s+(?:in|at|on|as|with|of|here|out)\b)",
     r"\bdone with (?:life|living|being alive|it all|this life|this world)\b",
-    r"\b(?:thinking|thought|think|thoughts) (?:a lot |so much |constantly |often )?(?:about|of) (?:dying|my death|my own death|death|not existing|not being here|not being alive|ending it|ending things|my funeral)\b",
+    r"\b(?:thinking|thought|think|thoughts|fantasi[sz]\w*|dream\w*) (?:a lot |so much |constantly |often )?(?:about|of) (?:just |simply )?(?:dying|my death|my own death|death|not existing|not being here"
+    r"|not being alive|not being around|not waking up|ending it|ending things|my funeral|my own funeral)\b(?!\s+(?:my|the|it|them|his|her|of laughter)\b)",
     r"\b(?:having|had|get|getting|been having|have) (?:some |really |very |these |those )?dark thoughts\b",
     r"\bgive up on (?:life|living)\b|\bgiving up on (?:life|living)\b",
     r"\beasier (?:if i (?:was|were|wasnt|werent) (?:dead|gone|here|alive|around)|to (?:just )?(?:die|not exist|not be here|not wake up|disappear|be dead|end it))\b",
     r"\bwant (?:it|it all|everything|the pain|all of it|this pain|the hurting) to (?:stop|end|be over)(?: forever| for good| permanently| once and for all)?" + _END,
+    # Phrase families (round 4), each a class of phrasing rather than one sentence.
+    # Going to sleep and not waking, resting forever.
+    r"\b(?:sleep|asleep|close my eyes|lie down|go to bed|pass out)\b[^.!?|]{0,20}\b(?:never|not|no longer|and not) (?:to )?(?:wake|waking) up\b(?!\s+(?:early|on time|in time|before|at|for|until)\b)",
+    r"\b(?:want|wish|wishing|longing|hope|hoping|ready|need)\b[^.!?|]{0,15}\b(?:sleep|rest) (?:forever|for ever|permanently|for good)\b",
+    # Hopelessness about everything, not about one meeting.
+    r"\b(?:whats|what is|wheres|where is|no|there is no|theres no|dont see|cant see|see no|lost) (?:even |really )?(?:the |any )?point (?:of|in|to) (?:anything|everything|it all|life|living|existing|being alive|being here|going on|trying anymore)\b",
+    # Feeling a burden on people (a burden on the budget is not one).
+    r"\b(?:im|i am|i feel like|feel like|i feel|being|ive become|i have become|i became|im just|i was born) (?:\w+ ){0,3}?burden\b"
+    r"(?!\s+(?:on|to|for) (?:the |our |my |this |that )?(?:\w+ ){0,2}?(?:budget|cluster|gpus?|infra\w*|servers?|pipeline|codebase|bill|costs?|velocity|sprint|project|roadmap|deadline|oncall|system|review|queue|team|colleagues|coworkers|manager|lead|company)\b)",
+    # Someone gone and the world relieved, indifferent or better: "if I vanished", "if I died tomorrow".
+    r"\b(?:if|when|once) i " + _GONE + r"\b[^.!?|]{0,40}\b(?:relief|relieved|better|easier|happier|simpler|lighter|fine|notice|care|miss me|matter|difference)\b",
+    r"\b(?:relief|relieved|better|easier|happier|simpler|lighter|notice|care|miss me|matter|difference)\b[^.!?|]{0,40}\b(?:if|when|once) i " + _GONE + r"\b",
+    r"\b(?:nobody|no one|noone|would anyone|would anybody|does anyone|will anyone)\b[^.!?|]{0,25}\b(?:notice|care|miss me|mind|realise|realize)\b[^.!?|]{0,10}\b(?:if|when|once) i " + _GONE + r"\b",
+    r"\b(?:world|everyone|everybody|they|it)\b[^.!?|]{0,30}\b(?:keep (?:going|spinning|turning)|go on|be (?:just )?fine)\b[^.!?|]{0,20}\bwithout me\b",
+    r"\b(?:better off|worth more|better) (?:with (?:the |my )?life insurance|dead than alive)\b|\blife insurance\b[^.!?|]{0,40}\b(?:better off|pay ?out|worth more|for my (?:family|kids|wife|husband|partner))\b",
+    # Preferring not to live, wishing to stop existing, the thought of not existing as comfort.
+    # "I'd rather die than write another ETL job" is hyperbole about the task; rather dead than living is not.
+    r"\b(?:rather|prefer to|prefer) (?:be dead|die|not be alive|not exist|not be here|not wake up)(?=\s*(?:$|[.!?,;|]|than (?:live|living|keep (?:living|going|on|feeling)"
+    r"|go on|going on|wake up|face (?:another|this|life)|feel(?:ing)? (?:like )?this|be alive|exist|continue|carry on|deal with (?:life|this pain))\b))",
+    r"\b(?:wish|wishing|wished|longing|long|pray|praying)\b(?: i could| to| i would| i)? (?:just )?(?:stop existing|not exist|cease to exist|not be alive|be dead|die|disappear forever|vanish forever|not wake up|never wake up|fade away|stop breathing)\b",
+    # Hoping an accident takes them: a car that hits them, a plane that goes down.
+    r"\b(?:wish|wishing|hope|hoping|pray|praying|wouldnt mind if|part of me (?:hopes|wants|wishes))\b[^.!?|]{0,40}\b(?:car|bus|truck|train|lorry|van|plane|something|someone|somebody|drunk driver|lightning|meteor)\b(?:(?!\b(?:doesnt|dont|wont|not|never)\b)[^.!?|]){0,20}\b(?:hit|hits|run me over|runs me over|kill|kills|take|takes|crash into|crashes into|end) me\b",
+    r"\b(?:wish|wishing|hope|hoping|pray|praying|wouldnt mind if|part of me (?:hopes|wants|wishes))\b[^.!?|]{0,40}\b(?:get|got|getting|be|was) (?:hit|run over|killed)\b",
+    r"\b(?:wish|wishing|hope|hoping|pray|praying|part of me (?:hopes|wants|wishes))\b[^.!?|]{0,20}\b(?:plane|flight)\b[^.!?|]{0,10}\b(?:goes down|go down|crashes|crash|doesnt land|never lands|falls)\b",
+    # Done with life itself ("I'm so done. with life I mean").
+    r"\bdone\W+(?:\w+\W+){0,2}?with (?:life|living|existing|being alive|breathing)\b",
+    r"\b(?:make|making) (?:the pain|the thoughts|the noise in my head|the voices|this pain) stop\b",
+    # Software words turned on oneself: "uninstall myself", "kill -9 on myself", "rage quit life".
+    r"\b(?:uninstall\w*|delet\w*|terminat\w*|kill -9|kill dash nine|deprecat\w*|garbage collect\w*|rm -rf|unplug\w*|shut\w* down|power\w* off|sigkill\w*)(?: on| of)? (?:myself|me for good|me permanently)\b",
+    r"\b(?:rage ?quit\w*|quit\w*|exit\w*|log\w* (?:off|out)(?: of| from)?|opt\w* out of|unsubscrib\w* from|uninstall\w*|delet\w*) (?:life|living|existence|this life|being alive|the world)\b(?!\s+(?:in|at|as|on)\b)",
+    # One's own funeral, not growing old, holding on only until a date.
+    r"\b(?:come|came|show up|go|attend|cry|speak|be) (?:to|at) my (?:own )?funeral\b|\b(?:plan\w*|imagin\w*|pictur\w*|think\w* about|thought about) my (?:own )?funeral\b",
+    r"\b(?:dont|cant|do not|cannot|never) (?:really )?(?:see|picture|imagine) myself (?:getting old|growing old|getting older|reaching (?:\d+|thirty|forty|fifty)|making it (?:to|past) (?:\d+|thirty|forty|fifty|next year|old age))\b",
+    r"\bhold (?:on|out) (?:until|till|through|for)\b[^.!?|]{0,40}\b(?:let go|can go|be gone|be free)\b",
+    # Not existing as the way out: "the only way to rest is to not exist", "if I just stopped existing".
+    r"\b(?:is|be|would be|just) to (?:just )?(?:not exist|stop existing|not be alive|not be here anymore|disappear forever)\b",
+    r"\bif i (?:just |simply |could just )?(?:stopped|stop|ceased?) (?:existing|to exist|being alive|breathing)\b",
+    r"\bpretending (?:that )?(?:i (?:want|wanna) to (?:be alive|live|be here|exist)|(?:im|i am) (?:ok|okay|fine) with (?:being alive|living))\b",
+    r"\b(?:had enough|fed up) (?:of|with) (?:life|living|being alive|existing)\b(?!\s+(?:in|at|on|as|with|of|here|out)\b)|\bwhy (?:even )?bother (?:living|existing|waking up|going on|staying alive|being alive)\b",
+    r"\b(?:peaceful|nice|easier|a relief|relief|comforting|freeing|tempting)\b[^.!?|]{0,20}\bto (?:just )?(?:not exist|not be here|not wake up|die|be dead|stop existing|be gone|never wake up)\b",
+    r"\b(?:wont|will not|not going to|dont think ill|dont think i will|cant|cannot) make it through (?:the night|tonight|another night|this night)\b",
+    r"\b(?:research\w*|look\w* up|looking up|googl\w*|search\w*|read\w* about) (?:\w+ ){0,2}(?:suicide methods|methods|ways to (?:die|go|end it|end my life|kill myself)|how to (?:die|end it|end my life|kill myself|overdose|hang myself))\b",
+    r"\bdeserve to (?:suffer|be hurt|feel pain|disappear|not exist|not be here|be punished)\b",
+    r"\b(?:want|wanted|thinking (?:about|of)|going|urge|tempted|planning) to (?:just )?(?:crash|wreck|total) (?:my|the) car\b",
     # French
     r"\b(?:plus|pas) (?:envie|la force|le courage|de raison) de vivre\b|\bne (?:veux|voudrais) plus vivre\b",
     r"\b(?:mieux|mieux loti|plus heureux|plus heureuse) sans moi\b",
@@ -281,24 +397,100 @@ _INDIRECT = _rx(
     # Spanish
     r"\bno quiero (?:seguir )?(?:vivir|viviendo|existir|despertar(?:me)?)\b|\bno quiero seguir" + _END,
     r"\b(?:mejor|mejor estarian|estarian mejor|estaria mejor) sin mi\b",
-    r"\bno (?:le )?veo (?:el )?sentido a (?:seguir|vivir|la vida|nada|seguir viviendo)\b|\bno tiene sentido (?:seguir|vivir)\b",
+    r"\bno (?:le )?(?:veo|encuentro|tiene) (?:ningun |el )?sentido (?:a |en )?(?:seguir|vivir|la vida|nada|seguir viviendo)\b|\bno tiene sentido (?:seguir|vivir)\b",
     r"\bdesaparecer para siempre\b|\bno despertar(?:me)? (?:nunca|mas)\b|\bcartas de despedida\b",
     r"\b(?:acabar|terminar) con (?:todo|mi vida)\b|\bregalando (?:todas )?mis cosas\b|\bsoy una carga\b|\bquiero desaparecer" + _END,
     r"\bnadie me (?:extranaria|echaria de menos)\b|\bpienso (?:mucho |todo el tiempo )?en (?:la muerte|morir(?:me)?)\b|\bme quiero ir para siempre\b",
     r"\btirarme (?:de|del|desde|por|a) (?:un |una |el |la |las )?(?:\w+ )?(?:puente|edificio|ventana|balcon|vias|tren|azotea)\b",
     # German
-    r"\bnicht mehr (?:leben|aufwachen|da sein|hier sein|existieren)\b|\bwill nicht mehr" + _END,
+    r"\bnicht mehr (?:zu )?(?:leben|aufwachen|aufzuwachen|da sein|hier sein|existieren|da zu sein)\b|\bwill nicht mehr" + _END,
     r"\b(?:besser|besser dran) ohne mich\b",
     r"\b(?:keinen|kein) sinn mehr\b|\bsehe keinen sinn (?:mehr )?(?:im leben|weiterzumachen|zu leben)\b",
     r"\b(?:fur immer|endgultig) verschwinden\b|\babschiedsbrief\w*|\bwill (?:einfach |nur )?verschwinden" + _END,
     r"\bniemand wurde mich vermissen\b|\bbin (?:nur |doch nur )?eine last\b|\bpulsadern\b",
     r"\bvor (?:einen|den) zug (?:werfen|springen)\b|\bvon (?:einer|der|einem|dem) (?:\w+ )?(?:brucke|dach|hochhaus) springen\b",
     r"\b(?:allem|meinem leben) ein ende (?:setzen|machen|bereiten)\b|\bverschenke (?:all )?meine sachen\b|\beine last fur (?:alle|alle anderen|meine familie)\b",
+    # French, Spanish, German: word orders and phrasings the patterns above miss.
+    r"\b(?:marre|fatigue|las|lasse|epuise) de (?:vivre|la vie|exister)\b|\bque tout s arrete\b[^|]{0,15}\b(?:pour de bon|pour toujours|definitivement|a jamais)\b",
+    r"\b(?:mejor|mejor para todos|estarian mejor|estaria mejor|seria mejor)\b[^.!?|]{0,25}\bsi (?:yo )?no (?:estuviera|existiera|estuviese|existiese|estoy|existo)\b|\bcansad[oa] de vivir\b",
+    r"\bohne mich (?:\w+ )?(?:besser|glucklicher)(?: dran)?\b|\b(?:lebensmude|keine lust mehr zu leben|keine kraft mehr zu leben)\b",
+    r"\bje suis (?:juste |qu )?un (?:fardeau|poids)\b|\bno aguanto (?:mas )?(?:la vida|vivir)\b|\bdormir y no despertar\b",
+    # Portuguese
+    r"\b(?:nao aguento|cansad[oa] de|nao quero) (?:mais )?(?:viver|existir|estar aqui|acordar)\b|\bnao quero mais (?:viver|existir|acordar)\b",
+    r"\b(?:dormir e nao acordar|nunca mais acordar|nao acordar mais)\b|\bacabar com tudo\b|\bsumir para sempre\b|\bdesaparecer para sempre\b",
+    r"\b(?:melhor|mais feliz|mais felizes)\b[^.!?|]{0,20}\bsem mim\b|\bsou (?:um|uma) (?:peso|fardo)\b|\bum peso para (?:todos|todo mundo|minha familia|os outros)\b",
+    r"\bnao (?:vejo|tem) (?:mais )?(?:sentido|razao|motivo) (?:em |para |de |na )?(?:viver|continuar|existir|vida)\b|\bcartas? de despedida\b",
+    r"\bninguem (?:sentiria|vai sentir|iria sentir) (?:a )?minha falta\b|\bnessuno (?:sentirebbe|sentira) la mia mancanza\b",
+    # Italian
+    r"\bfarla finita\b(?!\s+con (?:questo|questa|il|lo|la|sto|sta) (?:lavoro|progetto|sprint|team|azienda|riunione|bug|codice))",
+    r"\bnon (?:voglio|ce la faccio) piu (?:a )?vivere\b|\bstanc[oa] di vivere\b|\bnon ha (?:piu )?senso vivere\b",
+    r"\b(?:meglio|piu felici)\b[^.!?|]{0,25}\b(?:senza di me|se (?:io )?(?:sparissi|non ci fossi|morissi|non esistessi))\b",
+    r"\b(?:un|una) peso per (?:tutti|gli altri|la mia famiglia)\b|\bsono (?:solo )?un peso\b",
+    r"\b(?:non svegliarmi piu|dormire per sempre|sparire per sempre)\b|\blettere? d addio\b",
 )
+
+# Phrases that mean leaving a job, travelling or taking time off: when one is in the message, the
+# farewell-like families below ("gone for good", "won't be here for Christmas", "saying goodbye") are about that.
+_AWAY = re.compile(
+    r"\b(?:quit\w*|resign\w*|notice|new (?:job|role|team|company|position|gig|manager)|transfer\w*|leaving (?:the |this |my )?(?:company|team|job|org|role|firm|lab)"
+    r"|last day|(?:moving|move|moved) (?:to|abroad|house|out|back|cities|countries|home)|relocat\w*|vacation|holidays?|pto|leave|sabbatical|offer|contract|laid off|layoffs?|fired|visit\w*|trip|travel\w*"
+    r"|flying|abroad|conference|offsite|retir\w*|switch\w* (?:teams|jobs|companies)|appointment|dentist|doctor|ooo|out of office|day off|time off|hired"
+    r"|join\w*|startup|promotion|wedding|party|concert|honeymoon)\b")
+# Work things: a farewell-like phrase about one of these is about work, not life.
+_WORK_THING = (r"(?:job|jobs|work|team|company|project|role|position|career|field|industry|tech|ml|academia|research|place|slack|email"
+               r"|jira|meetings?|standups?|retro|1:1|one on one|review|oncall|on call|sprint|manager|boss|org|reorg|code|codebase|repo|bug"
+               r"|ticket|pipeline|model|deploy\w*|cluster|gpus?|servers?|framework|python|tool|app|twitter|linkedin|social media|phone"
+               r"|caffeine|coffee|sugar|alcohol|drinking|smoking|them|him|her|you|that guy|series|release|launch|migration|notebooks?"
+               r"|kaggle|leetcode|interviews?|paper|deadline|demo|dataset|data|benchmark|docs|tests?|pings|notifications|quarter|okrs?)")
+_WORK = re.compile(r"\b" + _WORK_THING + r"\b")
+# Finality: gone, done, checking out, making it stop... for good, forever, permanently; crisis unless
+# the message is about leaving a job or a trip, or the thing ended is work ("done with this team for good").
+_FINALITY = _rx(
+    r"\b(?:done|gone|over|finished|through|out|check(?:ing|ed)? out|leav\w*|go away|going away|disappear\w*|vanish\w*|stop\w*|end\w*|let go|give up|giving up|away)\b"
+    r"(?:(?!\b" + _WORK_THING + r"\b)[^!?|]){0,40}?\b(?:for good|forever|for ever|permanently|once and for all|for real this time)\b",
+    r"\b(?:wont|dont|will not|do not|not going to|no longer) (?:\w+ )?(?:need|be needing|have (?:any )?use for)\b[^.!?|]{0,25}\bwhere (?:im|i am) going\b",
+    r"\b(?:wrote|written|left|leaving|write) (?:a|the|my) (?:note|letter)(?=\s*(?:$|[.!?;|]|just in case|in case|for (?:when|after|my (?:family|kids|parents|wife|husband|partner))))",
+    r"\b(?:sorted|sorting|sort|put|putting|got|getting|organi[sz]\w*|updated|wrote) (?:out )?(?:all )?my (?:affairs|will|passwords|accounts|finances|paperwork)\b[^|]{0,60}\b(?:nobody|no one|after|when im gone|in order|deal with|doesnt have to|dont have to)\b",
+    r"\b(?:stop|stopped|stopping) being (?:a |such a )?(?:problem|burden|bother|nuisance) (?:for|to) (?:everyone|everybody|people|them|my family)\b",
+    r"\b(?:id|i would|i d) be doing (?:everyone|everybody|them|the world|my family|all of them) a favou?r(?=\s*(?:$|[.!?;,|]|by (?:not being|disappearing|going|dying|being gone|ending)|if i))",
+    r"\b(?:sad|upset|cry|miss me) for (?:a|like a|maybe a) (?:day|week|bit|while|few days|month)\b[^.!?|]{0,30}\b(?:move on|forget|get over it|be fine|be better)\b",
+)
+# Farewells: alone they are a crisis only when the message names no work thing; with a second cue
+# (another farewell or a resolve below) they are one anyway.
+_FAREWELL = _rx(
+    r"\b(?:wont|will not|not going to|dont plan on|dont plan to|not planning (?:on|to)|dont expect to|dont think ill|dont think i will|doubt ill|dont see myself|cant see myself|not)"
+    r" (?:be |being |still )*(?:here|around|alive|making it|make it)\b[^.!?|]{0,12}\b(?:(?:for|by|at|to see|until|till|past|through) (?:christmas|xmas|new year|thanksgiving|easter|the holidays"
+    r"|(?:my|his|her|their|the kids|my kids) (?:\w+ )?(?:birthday|graduation|wedding)|next (?:year|month|summer|spring|winter|fall|autumn)|the end of (?:the |this )?(?:year|month|summer)"
+    r"|another (?:year|month|winter|summer))|much longer|for long|to (?:maintain|deal|watch|fix|clean|handle|pick|finish|see|read))\b",
+    r"\b(?:saying|said|say|started saying|been saying) (?:my )?goodbyes?\b|\b(?:goodbye|farewell) (?:messages?|emails?|posts?|texts?)\b|\bthis is (?:my )?goodbye\b|\b(?:goodbye|bye) (?:world|cruel world|forever|for good)\b",
+    r"\b(?:none of (?:this|it)|nothing) (?:will|wont|is going to|will even|going to) (?:be )?(?:my problem|matter(?: to me)?)\b",
+    r"\bmade (?:my )?peace with (?:it|that|dying|death|everything|my decision|going|leaving|the idea)\b",
+    r"\bsaid (?:everything|all) i (?:needed|wanted|had) to say\b",
+    r"\b(?:thinking (?:about|of)|think about|want to|ready to|planning (?:to|on)|considering|tempted to|urge to|might|going to) (?:just )?check(?:ing)? out\b"
+    r"(?!\s+(?:early|of|the|a|an|this|that|these|those|some|new|for the (?:day|night|weekend)|at|from|mentally|emotionally|now|tonight|today|tomorrow|by)\b)",
+    r"\b(?:make|making) (?:it all|everything|all of it) stop\b",
+)
+# Resolve: common in work talk, so only a second cue makes them count ("I've made peace with it. I know what I'm going to do").
+_RESOLVE = _rx(
+    r"\b(?:ive|i have|i ve) (?:finally )?(?:made (?:my|the) decision|decided)(?=\s*(?:$|[.!?;|]|now\b|already\b))",
+    r"\b(?:ive|i have) got it (?:all )?(?:figured out|planned(?: out)?)\b|\bi know (?:exactly )?what i(?:m| am) going to do(?=\s*(?:$|[.!?;|]|now\b))",
+    r"\b(?:im|i am|i feel|i think im) (?:\w+ )?ready to go\b(?=\s*(?:$|[.!?;|]|now\b))|\bits time(?=\s*(?:$|[.!?;|]))",
+)
+
+
+def _farewell(plain: str) -> bool:
+    """Farewell-like phrasing that adds up to a crisis: see _FINALITY, _FAREWELL and _RESOLVE."""
+    if _AWAY.search(plain):
+        return False
+    if _FINALITY.search(plain):
+        return True
+    cues = len(_FAREWELL.findall(plain)) + len(_RESOLVE.findall(plain))
+    return cues >= 2 or (cues == 1 and bool(_FAREWELL.search(plain)) and not _WORK.search(plain))
+
 
 _HEALTH = _rx(
     r"\binsomnia\b|\b(?:cant|cannot|can not|couldnt|unable to|havent been able to|struggl\w* to|trouble|hard to|difficulty|can barely|can hardly) (?:fall(?:ing)? |get(?:ting)? to |stay(?:ing)? )?(?:sleep|sleeping|asleep)\b",
-    r"\b(?:havent|hardly|barely|not|haven't) (?:been )?(?:slept|sleeping)\b|\bsleep(?:ing)? (?:\w+ )?(?:\d+|two|three|four|a few|few) hours\b|\b(?:havent|hasnt|not|barely|hardly) (?:eaten|been eating)\b",
+    r"\b(?:havent|hardly|barely|not|haven't) (?:been )?(?:slept|sleeping)\b|\bsleep(?:ing)? (?:\w+ )?(?:\d+|two|three|four|a few|few) hours\b|\b(?:havent|hasnt|not|barely|hardly) (?:eaten|been eating|had (?:a |any )?(?:proper |real |decent )?(?:meal|food))\b",
     r"\b(?:lie|lying|lay|laying) awake\b|\bawake (?:until|till|at) (?:\d|dawn|morning)",
     r"\bwak(?:e|ing) up (?:at )?(?:\d|every night|in the middle of the night|at night|in a panic|drenched|sweating|with my heart)",
     r"\bchest (?:pain|pains|tightness|tight|hurts|pressure)\b|\bpains? in my chest\b|\btight(?:ness)? (?:in my )?chest\b",
@@ -354,11 +546,39 @@ _BANK_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def similarity(text: str, *, embedder: QueryEmbedder) -> tuple[float, float]:
     """Cosine of the nearest crisis exemplar and of the nearest calm one, for already neutralised text."""
+    return _nearest([embedder.embed_query(text)], embedder=embedder)[0]
+
+
+def _nearest(vectors: list[list[float]], *, embedder: QueryEmbedder) -> list[tuple[float, float]]:
     import numpy as np
 
     crisis, calm = _banks(embedder)
-    vector = np.asarray(embedder.embed_query(text), dtype=np.float32)
-    return float((crisis @ vector).max()), float((calm @ vector).max())
+    matrix = np.asarray(vectors, dtype=np.float32)
+    return list(zip((matrix @ crisis.T).max(axis=1).tolist(), (matrix @ calm.T).max(axis=1).tolist()))
+
+
+# Clause breaks: punctuation, blanked phrases and the joining words people chain thoughts with.
+_CLAUSE_BREAK = re.compile(r"[.!?;,:|()\"]+|\s(?:and|but|so|because|though|although|anyway|honestly|tbh|which|then)(?=\s)")
+# A signal is about the writer (or names what they will do), so only first-person clauses are embedded:
+# "the retraining pipeline broke again" cannot dilute anything, and skipping it keeps the batch small.
+_FIRST_PERSON = re.compile(r"\b(?:i|im|ive|id|ill|me|my|myself|mine)\b")
+MIN_WORDS_FOR_CLAUSES = 8  # a shorter message is one thought: the whole-message look already covers it
+MAX_CLAUSES = 3  # the longest first-person clauses, in one batched embedding
+
+
+def clauses(plain: str) -> list[str]:
+    """The first-person clauses of a long neutralised message worth embedding on their own."""
+    if len(plain.replace("|", " ").split()) < MIN_WORDS_FOR_CLAUSES:
+        return []
+    parts = (" ".join(part.split()) for part in _CLAUSE_BREAK.split(f" {plain} "))
+    found = [part for part in parts if len(part.split()) >= 3 and _FIRST_PERSON.search(part)]
+    return sorted(found, key=len, reverse=True)[:MAX_CLAUSES] if len(found) > 1 or (found and len(found[0]) < len(plain) * 0.8) else []
+
+
+def clause_similarity(parts: list[str], *, embedder: QueryEmbedder) -> list[tuple[float, float]]:
+    """(crisis, calm) cosines per clause, from one batched call when the embedder has one."""
+    embed = getattr(embedder, "embed_documents", None) or (lambda items: [embedder.embed_query(t) for t in items])
+    return _nearest(embed(parts), embedder=embedder) if parts else []
 
 
 def neutralised(text: str) -> tuple[str, str | None]:
@@ -376,12 +596,21 @@ def assess(text: str, *, embedder: QueryEmbedder | None = None) -> Assessment:
     for kind, pattern in (("explicit", _EXPLICIT), ("threat_to_others", _THREAT), ("indirect", _INDIRECT)):
         if pattern.search(plain):
             return Assessment(crisis=True, health=health, kind=kind, score=1.0)
+    if _farewell(plain):
+        return Assessment(crisis=True, health=health, kind="indirect", score=1.0)
     score = 0.0
     words = plain.replace("|", " ").split()
     if embedder is not None and len(words) >= 3:
         score, calm = similarity(" ".join(words), embedder=embedder)
         if score >= THRESHOLD and score > calm:
             return Assessment(crisis=True, health=health, kind="similar_to_crisis", score=score)
+        # A signal inside a long work message is diluted in the whole; each clause gets its own look.
+        # A clause loses its context ("I made peace with it" + "the project is getting cancelled"),
+        # so it must also be nearer to a crisis than the whole message is to anything calm.
+        parts = [] if _AWAY.search(plain) else clauses(plain)  # "leaving for good, maybe a startup"
+        for clause_score, clause_calm in clause_similarity(parts, embedder=embedder):
+            if clause_score >= CLAUSE_THRESHOLD and clause_score > max(clause_calm, calm):
+                return Assessment(crisis=True, health=health, kind="similar_to_crisis", score=clause_score)
     kind = "health" if health else blanked or "none"
     return Assessment(crisis=False, health=health, kind=kind, score=score)
 

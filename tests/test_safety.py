@@ -6,11 +6,14 @@ import pytest
 
 from app import safety
 from app.prompts import texts
-from evals.crisis.metrics import held_out, load, report
+from evals.crisis.metrics import SETS, held_out, load, report
 from ingest.embed import Embedder
 
-MUST_CATCH = ("explicit", "indirect", "threat_to_others", "negated", "other_language")
 MUST_NOT_FLAG = ("idiom", "ml_jargon", "ordinary", "negated", "health", "other_language")
+# Every set the detector was fixed on; a blind round joins once its measured misses are fixed
+# (evals/crisis/README.md keeps each round's figures from before that).
+FIXED_SETS = ("messages", "blind", "blind5")
+PATTERN_SETS = ("messages", "blind")  # fixed with patterns alone; blind5 needs the embedding for two
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +22,15 @@ def embedder(models_dir) -> Embedder:
 
 
 class CountingEmbedder:
-    """The real embedder, counting the per-message calls (the bank is embedded once, in a batch)."""
+    """The real embedder, counting the calls (the bank is embedded once, in a batch, on first use)."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
         self.queries = 0
+        self.batches = 0
 
     def embed_documents(self, items: list[str]) -> list[list[float]]:
+        self.batches += 1
         return self.inner.embed_documents(items)
 
     def embed_query(self, text: str) -> list[float]:
@@ -34,24 +39,31 @@ class CountingEmbedder:
 
 
 def assert_labelled_set_passes(scores: dict) -> None:
-    for kind in MUST_CATCH:
-        caught = scores["crisis"]["by_kind"][kind]
+    assert {"explicit", "indirect"} <= set(scores["crisis"]["by_kind"])
+    for kind, caught in scores["crisis"]["by_kind"].items():
         assert caught["recall"] == 1.0, (kind, scores["crisis"]["missed"])
-    for kind in MUST_NOT_FLAG:
-        assert scores["false_positives"]["by_kind"][kind]["flagged"] == 0, (kind, scores["false_positives"]["flagged_texts"])
+    for kind, flagged in scores["false_positives"]["by_kind"].items():
+        assert kind in MUST_NOT_FLAG and flagged["flagged"] == 0, (kind, scores["false_positives"]["flagged_texts"])
     assert scores["health"]["recall"] == 1.0, scores["health"]["missed"]
     assert scores["health"]["flagged_none"] == 0
 
 
-def test_labelled_set_with_embedder(embedder):
-    scores = report(embedder=embedder)
-    assert scores["messages"] >= 120 and scores["embedder"] is True
-    assert 0.35 <= scores["crisis"]["total"] / scores["messages"] <= 0.5
+@pytest.mark.parametrize("name", FIXED_SETS)
+def test_labelled_sets_with_embedder(embedder, name):
+    scores = report(embedder=embedder, path=SETS[name])
+    assert scores["messages"] >= 40 and scores["embedder"] is True
     assert_labelled_set_passes(scores)
 
 
-def test_labelled_set_patterns_only():
-    assert_labelled_set_passes(report())
+def test_first_set_keeps_its_shape():
+    scores = report()
+    assert scores["messages"] >= 120
+    assert 0.35 <= scores["crisis"]["total"] / scores["messages"] <= 0.5
+
+
+@pytest.mark.parametrize("name", PATTERN_SETS)
+def test_labelled_sets_patterns_only(name):
+    assert_labelled_set_passes(report(path=SETS[name]))
 
 
 def test_held_out_split_is_a_third_of_every_kind():
@@ -137,13 +149,63 @@ def test_embedding_catches_phrasings_no_pattern_foresaw(embedder):
         assert safety.THRESHOLD <= result.score < 1.0
 
 
-def test_one_embedding_per_message_and_none_when_a_pattern_decides(embedder):
+WORK_AND_SIGNAL = ("my lead wants the ablations by monday, the cluster is full, "
+                   "and I keep thinking I don't belong in this world anymore")
+
+
+def test_a_signal_inside_a_long_work_message_is_found_by_its_clause(embedder):
+    plain, _ = safety.neutralised(WORK_AND_SIGNAL)
+    whole, _ = safety.similarity(" ".join(plain.replace("|", " ").split()), embedder=embedder)
+    assert not safety.assess(WORK_AND_SIGNAL).crisis and whole < safety.THRESHOLD  # diluted in the whole
+    result = safety.assess(WORK_AND_SIGNAL, embedder=embedder)
+    assert result.crisis and result.kind == "similar_to_crisis" and result.score >= safety.CLAUSE_THRESHOLD
+
+
+def test_clauses_lose_no_context_they_need():
+    assert safety.clauses("i want to quit") == []  # short: one thought
+    plain, _ = safety.neutralised(WORK_AND_SIGNAL)
+    parts = safety.clauses(plain)
+    assert "i keep thinking i dont belong in this world anymore" in parts
+    assert not any("cluster" in part for part in parts)  # no first person: nothing to find there
+    assert len(parts) <= safety.MAX_CLAUSES
+
+
+def test_embedding_calls_per_message(embedder):
     counting = CountingEmbedder(embedder)
-    safety.assess("I want to quit and move to a farm", embedder=counting)
-    assert counting.queries == 1
-    safety.assess("I want to kill myself", embedder=counting)
+    safety.assess("warm up the exemplar banks please", embedder=counting)
+    counting.queries = counting.batches = 0
+    safety.assess("I want to quit and move to a farm", embedder=counting)  # short: the whole message only
+    assert (counting.queries, counting.batches) == (1, 0)
+    safety.assess("the eval is due friday and my lead keeps moving the goalposts, "
+                  "I have three sprints of ETL queued and I want to ask for help", embedder=counting)
+    assert (counting.queries, counting.batches) == (2, 1)  # long: plus one batch for its first-person clauses
+    safety.assess("I want to kill myself", embedder=counting)  # a pattern decides
     safety.assess("ok", embedder=counting)  # too short to embed
-    assert counting.queries == 1
+    assert (counting.queries, counting.batches) == (2, 1)
+
+
+@pytest.mark.parametrize(("text", "crisis"), [
+    ("I've made peace with it", True),  # a farewell, and nothing about work
+    ("I made peace with it, the project is getting cancelled", False),
+    ("I'm ready to go.", False),  # a resolve alone
+    ("I'm ready to go. I've said everything I needed to say", True),  # two cues
+    ("after this launch I'm done with everything, for good", True),
+    ("after this launch I'm done with this team for good, I asked for a transfer", False),
+    ("I don't plan on being here for Christmas", True),
+    ("I'm not going to be here for Christmas, visiting family in Spain", False),
+    ("I'd rather die than write another ETL job", False),  # hyperbole about a task
+    ("I'd rather be dead than keep living like this", True),
+    ("this sprint is suicide", False),
+    ("I'm a burden to everyone around me", True),
+    ("I'm a burden on the shared GPU budget apparently", False),
+])
+def test_farewells_finality_and_hyperbole(text, crisis):
+    assert safety.assess(text).crisis is crisis
+
+
+def test_shorthand_is_spelled_out():
+    assert safety.normalise("wanna go to sleep n never wake up") == "want to go to sleep and never wake up"
+    assert safety.assess("wanna go to sleep n never wake up").crisis
 
 
 def test_normalise_handles_quotes_accents_and_elision():

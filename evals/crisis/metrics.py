@@ -1,7 +1,8 @@
-"""Scores app/safety.py on the labelled messages in this folder; also chooses the embedding threshold.
+"""Scores app/safety.py on the labelled messages in this folder; also chooses the embedding thresholds.
 
-`python -m evals.crisis.metrics [--sweep]` prints the report (with and without the embedder) and,
-with --sweep, the embedding-only figures per threshold on the tuning split.
+`python -m evals.crisis.metrics [--sweep] [SET ...]` prints the report for each set (messages, blind,
+blind5, blind6; all by default), with and without the embedder, and, with --sweep, the embedding-only figures
+per threshold on the tuning split of the sets tuned on (messages and blind).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import yaml
 from app import safety
 
 MESSAGES = Path(__file__).parent / "messages.yaml"
+# The labelled sets, in the order they were written (README.md tells how each was measured).
+SETS = {name: Path(__file__).parent / f"{name}.yaml" for name in ("messages", "blind", "blind5", "blind6")}
+TUNED_ON = ("messages", "blind")  # the thresholds were chosen on these, never on the later rounds
 LABELS = ("crisis", "health", "none")
 KINDS = ("explicit", "indirect", "threat_to_others", "negated", "idiom", "ml_jargon", "health", "ordinary", "other_language")
 FALSE_POSITIVE_KINDS = ("idiom", "ml_jargon", "ordinary", "negated")
@@ -112,32 +116,45 @@ def report(*, embedder=None, path: Path = MESSAGES, split: str = "all") -> dict:
     }
 
 
-def sweep(*, embedder, path: Path = MESSAGES) -> list[dict]:
-    """Embedding-only figures per threshold: how the embedding alone separates the labelled set.
+def sweep(*, embedder, paths: tuple[Path, ...] = tuple(SETS[name] for name in TUNED_ON)) -> list[dict]:
+    """Embedding-only figures per threshold: how the embedding alone separates the labelled sets.
 
-    For each split, every message's neutralised text is compared with the exemplar banks (patterns
-    are ignored, so the embedding is judged on the whole set, not only on what patterns miss).
+    Every message's neutralised text is compared with the exemplar banks (patterns are ignored, so the
+    embedding is judged on every message, not only on what the patterns miss). Rows with rule "whole"
+    vary safety.THRESHOLD alone; rows with rule "clause" keep it and vary safety.CLAUSE_THRESHOLD.
     """
-    items = load(path)
-    out = held_out(items)
     scored = []
-    for item, is_out in zip(items, out):
-        plain, _ = safety.neutralised(item["text"])
-        words = plain.replace("|", " ").split()
-        crisis, calm = safety.similarity(" ".join(words), embedder=embedder) if len(words) >= 3 else (0.0, 1.0)
-        scored.append((item["label"] == "crisis", item["kind"] != "other_language", crisis, calm, is_out))
+    for path in paths:
+        items = load(path)
+        for item, is_out in zip(items, held_out(items)):
+            plain, _ = safety.neutralised(item["text"])
+            words = plain.replace("|", " ").split()
+            whole = safety.similarity(" ".join(words), embedder=embedder) if len(words) >= 3 else (0.0, 1.0)
+            parts = safety.clause_similarity(safety.clauses(plain), embedder=embedder) if len(words) >= 3 else []
+            scored.append((item["label"] == "crisis", item["kind"] != "other_language", whole, parts, is_out))
+
+    def figures(hit) -> dict:
+        row = {}
+        for name, want_out in (("tune", False), ("held_out", True)):
+            part = [(c, en, hit(w, p)) for c, en, w, p, o in scored if o == want_out]
+            positives = [h for c, _, h in part if c]
+            english = [h for c, en, h in part if c and en]  # the model is English-only
+            negatives = [h for c, _, h in part if not c]
+            row[name] = {"recall": sum(positives) / len(positives), "english_recall": sum(english) / len(english),
+                         "false_positives": sum(negatives), "negatives": len(negatives)}
+        return row
+
+    def close(score: tuple[float, float], threshold: float) -> bool:
+        return score[0] >= threshold and score[0] > score[1]
+
     rows = []
     for step in range(40, 81):
         threshold = step / 100
-        row = {"threshold": threshold}
-        for name, want_out in (("tune", False), ("held_out", True)):
-            part = [(c, en, s >= threshold and s > m) for c, en, s, m, o in scored if o == want_out]
-            positives = [hit for c, _, hit in part if c]
-            english = [hit for c, en, hit in part if c and en]  # the model is English-only
-            negatives = [hit for c, _, hit in part if not c]
-            row[name] = {"recall": sum(positives) / len(positives), "english_recall": sum(english) / len(english),
-                         "false_positives": sum(negatives), "negatives": len(negatives)}
-        rows.append(row)
+        rows.append({"rule": "whole", "threshold": threshold, **figures(lambda w, p, t=threshold: close(w, t))})
+    for step in range(40, 81):
+        threshold = step / 100
+        rows.append({"rule": "clause", "threshold": threshold, **figures(
+            lambda w, p, t=threshold: close(w, safety.THRESHOLD) or any(close((c[0], max(c[1], w[1])), t) for c in p))})
     return rows
 
 
@@ -150,9 +167,11 @@ def main(argv: list[str]) -> None:
         for row in sweep(embedder=embedder):
             print(json.dumps(row))
         return
-    for split in ("all", "tune", "held_out"):
-        for with_embedder in (None, embedder):
-            print(json.dumps(report(embedder=with_embedder, split=split), indent=1))
+    names = [name for name in argv if not name.startswith("-")] or list(SETS)
+    for name in names:
+        for split in ("all", "tune", "held_out"):
+            for with_embedder in (None, embedder):
+                print(json.dumps({"set": name, **report(embedder=with_embedder, path=SETS[name], split=split)}, indent=1))
 
 
 if __name__ == "__main__":
