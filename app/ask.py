@@ -58,6 +58,7 @@ class Grounding:
     question: str
     standalone: str
     passages: list[Passage]
+    narrowed: bool = False  # retrieval used only the clause carrying the question
 
     @property
     def in_scope(self) -> bool:
@@ -69,7 +70,23 @@ def ground(
 ) -> Grounding:
     """Retrieve for the question, made standalone (by a model's rewrite if given, else by condense)."""
     standalone = standalone or condense(question, previous=previous)
-    return Grounding(question, standalone, retriever.search(standalone, k=5))
+    grounding = Grounding(question, standalone, retriever.search(standalone, k=5))
+    focus = _asked_part(standalone)
+    if not grounding.in_scope and focus:  # "I can't sleep and my chest hurts, how do I cut my hours?"
+        narrowed = Grounding(question, focus, retriever.search(focus, k=5), narrowed=True)
+        if narrowed.in_scope:
+            return narrowed
+    return grounding
+
+
+_QUESTION_PART = re.compile(r"(?:^|[.!;,]\s+)([^.!;,?]*\?)\s*$")
+
+
+def _asked_part(text: str) -> str | None:
+    """The clause that carries the question, when a message wraps it in other things."""
+    match = _QUESTION_PART.search(text)
+    part = match.group(1).strip() if match else ""
+    return part if len(part.split()) >= 3 and part != text.strip() else None
 
 
 def decline() -> Reply:

@@ -121,8 +121,12 @@ class Engine:
         words = texts("safety")["crisis"]
         if text == words["choices"]["continue"]:
             session.state["crisis"]["active"] = False
-            return Reply(mode=session.mode, text=words["continue_text"], choices=list(texts("ask")["choices"]),
-                         state={"crisis": False})
+            pending = _last_flow_reply(session) if session.mode != "ask" else None  # resume the flow where it paused
+            if pending is None:
+                return Reply(mode=session.mode, text=words["continue_text"], choices=list(texts("ask")["choices"]),
+                             state={"crisis": False})
+            return Reply(mode=session.mode, text=f"{words['continue_text']}\n\n{pending['text']}",
+                         choices=list(pending["choices"]), state={**pending["state"], "crisis": False})
         found = safety.assess(text, embedder=self.retriever.index.embedder)
         if not found.crisis:  # keep the last kind (e.g. a threat) for the repeated text
             found = safety.Assessment(crisis=True, health=False, kind=session.state["crisis"].get("kind", ""), score=0.0)
@@ -149,7 +153,7 @@ class Engine:
         words = texts("engine")
         command = text.split()[0].lower()
         if command == "/help":
-            return Reply(mode=session.mode, text=words["help"], choices=list(texts("ask")["choices"]))
+            return Reply(mode=session.mode, text=words["help"], choices=_current_choices(session))
         if command == "/reset":
             session.history.clear()
             session.state.clear()
@@ -159,7 +163,8 @@ class Engine:
             markdown = export_markdown(session)
             if session.state.get("rehearse"):
                 markdown += "\n\n" + rehearse.export(session.state["rehearse"])
-            return Reply(mode=session.mode, text=words["export_done"], state={"export": markdown})
+            return Reply(mode=session.mode, text=words["export_done"], state={"export": markdown},
+                         choices=_current_choices(session))
         if command == "/ask":
             session.mode = "ask"
             return Reply(mode="ask", text=words["ask_ready"])
@@ -183,7 +188,7 @@ class Engine:
         if self.llm is not None and previous and ask.is_follow_up(question):
             rewritten = self.llm.condense(question, previous=previous)
         grounding = ask.ground(self.retriever, question, previous=previous, standalone=rewritten)
-        follow_up = grounding.standalone != question
+        follow_up = grounding.standalone != question and not grounding.narrowed
 
         def embedded() -> Reply:
             return ask.compose(self.retriever, grounding, follow_up=follow_up)
@@ -196,6 +201,21 @@ class Engine:
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
         return reply
+
+
+def _last_flow_reply(session: Session) -> dict | None:
+    """The last thing the current flow asked (before a crisis pause or a command), if any."""
+    for turn in reversed(session.history):
+        if turn["role"] == "steady" and turn["mode"] == session.mode and turn.get("choices") \
+                and "export" not in turn.get("state", {}):
+            return turn
+    return None
+
+
+def _current_choices(session: Session) -> list[str]:
+    """Quick replies that keep a flow going after a command like /help or /export."""
+    pending = _last_flow_reply(session) if session.mode != "ask" else None
+    return list(pending["choices"]) if pending else list(texts("ask")["choices"])
 
 
 def readable(text: object) -> str:

@@ -17,18 +17,19 @@ def greeting(persona: str) -> str:
     return texts("rehearse")["personas"][persona]["greeting"]
 
 
-def reaction(line_text: str) -> str:
-    """How a manager hears the line: an accusation first, then a concrete proposal, then missing numbers."""
+def reaction(line_text: str, *, earlier: list[str] = ()) -> str:
+    """How a manager hears the line: an accusation first, then a concrete proposal, then missing
+    numbers (unless the person already gave some earlier in the conversation)."""
     line = read(line_text)
     if line.has("accusation"):
         return "accusation"
     if line.has("solutions") and (line.numbers or line.has("specific")):
         return "proposal"
-    if not line.numbers:
+    if not line.numbers and not any(read(said).numbers for said in earlier):
         return "no_data"
     return "default"
 
 
-def respond(persona: str, *, beat: str, line_text: str) -> str:
-    options = texts("rehearse")["personas"][persona]["after"][beat][reaction(line_text)]
+def respond(persona: str, *, beat: str, line_text: str, earlier: list[str] = ()) -> str:
+    options = texts("rehearse")["personas"][persona]["after"][beat][reaction(line_text, earlier=earlier)]
     return options[zlib.crc32(line_text.encode("utf-8")) % len(options)]

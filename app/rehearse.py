@@ -49,17 +49,19 @@ def start(*, checkin_top: list[str] | None = None, persona: str | None = None, c
 def turn(memory: dict, text: str) -> Reply:
     words = _words()
     if text == words["again_choice"] and memory["stage"] == "debrief":
-        harder = words["harder"][memory["persona"]]
-        fresh, reply = start(case=memory["case"], persona=harder)
+        was = memory["persona"]
+        fresh, reply = start(case=memory["case"], persona=words["harder"][was])
         memory.clear()
         memory.update(fresh)
+        if words["harder"][was] == was:
+            reply.text = f"{words['hardest_already']}\n\n{reply.text}"
         return reply
     if memory["stage"] == "case":
         return _case_answer(memory, text)
     if memory["stage"] == "script":
         persona = words["persona_choices"].get(text) or _persona_named(text)
         if persona is None:
-            return _reply(memory, words["script_ready"], list(words["persona_choices"]))
+            return _show_script(memory)
         return _roleplay_start(memory, persona)
     if memory["stage"] == "roleplay":
         if text == words["end_choice"]:
@@ -82,12 +84,33 @@ def _number(text: str) -> str | None:
     match = NUMBER.search(text)
     if match:
         return match.group()
-    word = next((w for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS), None)
-    return str(NUMBER_WORDS[word]) if word else None
+    words = re.findall(r"[a-z]+", text.lower())
+    for i, word in enumerate(words):
+        if word in NUMBER_WORDS:
+            value = NUMBER_WORDS[word]
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if value >= 20 and NUMBER_WORDS.get(following, 99) < 10:  # "sixty-five", "sixty five"
+                value += NUMBER_WORDS[following]
+            return str(value)
+    return None
 
 
 def _clean(text: str) -> str:
     return text.strip().rstrip(".!").strip()
+
+
+def _trim(value: str, spec: dict) -> str:
+    """'I'd defer the dashboard migration' -> 'the dashboard migration': the script supplies the verb."""
+    changed = True
+    while changed:
+        changed = False
+        for prefix in spec.get("strip", []):
+            if value.lower().startswith(prefix) and len(value) > len(prefix):
+                value, changed = value[len(prefix):], True
+        for suffix in spec.get("strip_end", []):
+            if value.lower().endswith(suffix) and len(value) > len(suffix):
+                value, changed = value[: -len(suffix)], True
+    return value.strip()
 
 
 def _case_answer(memory: dict, text: str) -> Reply:
@@ -98,7 +121,7 @@ def _case_answer(memory: dict, text: str) -> Reply:
         memory["skipped"] += [k for k, v in memory["case"].items() if v is None and k not in memory["skipped"]]
         return _show_script(memory)
     if text == words["skip_choice"]:
-        memory["skipped"].append(item)
+        memory["skipped"] += [item, *([spec["into"]] if spec.get("into") else [])]  # no "until when?" for a skipped task
         return _ask_next(memory)
     if text == words["from_checkin_choice"] and item == "area" and memory["suggested_area"]:
         text = memory["suggested_area"]
@@ -111,13 +134,11 @@ def _case_answer(memory: dict, text: str) -> Reply:
     value = _clean(text)
     if item == "wellbeing":  # a whole sentence in the script
         value = value[:1].upper() + value[1:] + "."
-    for prefix in spec.get("strip", []):
-        if value.lower().startswith(prefix):
-            value = value[len(prefix):]
+    value = _trim(value, spec)
     for marker in spec.get("split", []):
         head, sep, tail = value.rpartition(marker) if marker == " to " else value.partition(marker)
         if sep and head.strip() and tail.strip():
-            value = head.strip()
+            value = _trim(head.strip(), spec)
             memory["case"][spec["into"]] = _clean(tail)
             break
     memory["case"][item] = value
@@ -139,8 +160,13 @@ def _ask_next(memory: dict, *, lead: str = "") -> Reply:
 
 
 def filled(case: dict) -> dict:
-    """The case with neutral wording wherever an item was skipped."""
-    return {k: (case.get(k) or neutral) for k, neutral in _words()["neutral"].items()}
+    """The case with neutral wording wherever an item was skipped, plus the clauses built on numbers."""
+    words = _words()
+    out = {k: (case.get(k) or neutral) for k, neutral in words["neutral"].items()}
+    out["hours_clause"] = words["hours_clause"].format(hours=case["hours"]) if case.get("hours") else ""
+    out["freed_clause"] = (words["freed_clause"].format(freed=case["freed"]) if case.get("freed")
+                           else words["freed_unknown"])
+    return out
 
 
 def script(case: dict) -> str:
@@ -180,7 +206,8 @@ def _line(memory: dict, text: str) -> Reply:
     beat = memory["beat"]
     notes = rubric.feedback(text, beat=beat, case=memory["case"])
     memory["feedback"].append(notes)
-    answer = manager.respond(memory["persona"], beat=beat, line_text=text)
+    earlier = [entry["text"] for entry in memory["transcript"] if entry["who"] == "you"]
+    answer = manager.respond(memory["persona"], beat=beat, line_text=text, earlier=earlier)
     memory["transcript"] += [{"who": "you", "text": text}, {"who": "manager", "text": answer}]
     parts = [f"{words['manager_label'].format(persona=memory['persona'])} {answer}", "---", coach_note(notes)]
     position = BEATS.index(beat) + 1
@@ -194,8 +221,10 @@ def _line(memory: dict, text: str) -> Reply:
 def coach_note(notes: dict) -> str:
     words = _words()
     rows = [f"- {words['criteria'][c]}: **{s}/2**. {notes['reasons'][c]}" for c, s in notes["scores"].items()]
+    better = (words["keep_label"] if notes["better"] == notes["line"]
+              else f"{words['better_label']} “{notes['better']}”")
     return "\n".join([f"{words['coach_label']} {words['line_score'].format(**notes)}", *rows,
-                      *notes["notes"], "", f"{words['better_label']} “{notes['better']}”"])
+                      *notes["notes"], "", better])
 
 
 # --- the debrief ------------------------------------------------------------------------------------------
@@ -212,7 +241,8 @@ def _debrief(memory: dict, *, lead: str = "") -> Reply:
         best = max(feedback, key=lambda f: f["beat_total"] / f["beat_max"])
         worst = min(feedback, key=lambda f: f["beat_total"] / f["beat_max"])
         weak = [words["criteria"][c].lower() for c in words["expected"][worst["beat"]] if worst["scores"][c] < 2]
-        parts.append(words["strongest"].format(**{**best, "line": _short(best["line"])}))
+        if len(feedback) > 1:
+            parts.append(words["strongest"].format(**{**best, "line": _short(best["line"])}))
         if worst is not best:
             parts.append(words["weakest"].format(**{**worst, "line": _short(worst["line"])},
                                                  criteria="; ".join(weak) or "nothing major"))
@@ -243,7 +273,7 @@ def actions(case: dict) -> list[str]:
             f"- Delegate {c['delegate']} to {c['delegate_to']}.",
             f"- Set up drift monitoring with {c['tool']}, to cut the reactive firefighting.",
             f"- I'll lead a review of the data pipeline for {c['area']}.",
-            f"- Together this should free about {c['freed']} hours a week."]
+            _words()["freed_action"].format(freed_clause=c["freed_clause"])]
 
 
 def follow_up_date(today: date | None = None) -> date:

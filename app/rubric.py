@@ -17,7 +17,7 @@ CRITERIA = ("data", "impact", "solutions", "tone", "openness", "ask")
 
 def scores(line: Line) -> dict[str, int]:
     has = line.has
-    data = 2 if line.numbers and has("metric") else 1 if line.numbers or has("metric") else 0
+    data = 2 if line.numbers and (has("metric") or line.numbers >= 2) else 1 if line.numbers or has("metric") else 0
     impact = min(2, len(line.cues["impact"]))
     concrete = line.numbers or has("specific")
     solutions = 2 if has("solutions") and (concrete or len(line.cues["solutions"]) >= 2) else 1 if has("solutions") else 0
@@ -43,33 +43,39 @@ def feedback(text: str, *, beat: str, case: dict) -> dict:
     got = scores(line)
     expected = words["expected"][beat]
     reasons = {c: words["reasons"][c][s] if c in expected or s == 2 else words["not_yet"] for c, s in got.items()}
-    if rambling(line):
-        reasons["ask"] = f"{reasons['ask']} {words['rambling_reason']}"
-    notes = [] if line.english else [words["not_english_reason"]]
+    notes = ([] if line.english else [words["not_english_reason"]]) + ([words["rambling_reason"]] if rambling(line) else [])
     return {"line": text, "beat": beat, "scores": got, "reasons": reasons, "total": sum(got.values()),
             "beat_total": sum(got[c] for c in expected), "beat_max": 2 * len(expected),
-            "better": better(line, got, case=case, expected=expected), "notes": notes}
+            "better": better(line, got, case=case, expected=expected, beat=beat), "notes": notes}
 
 
-def better(line: Line, got: dict[str, int], *, case: dict, expected: list[str]) -> str:
-    """The line without what hurt it, plus what it lacked, filled from the person's own case."""
+def better(line: Line, got: dict[str, int], *, case: dict, expected: list[str], beat: str) -> str:
+    """The line without what hurt it, with what this beat still lacks filled in from the person's own
+    case: facts (data, impact) before their words, proposals and the ask after."""
     words = texts("rehearse")
     pieces = words["better"]
     accusing = words["cues"]["accusation"] + words["cues"]["closed"]
     kept = [s for s in (sentences(line.text) or [line.text]) if not matches(s, accusing) and s.strip()]
-    if not line.english or rambling(line):
+    fresh = not line.english or rambling(line)
+    if fresh:
         kept = []  # a stronger version of a long or non-English line starts from the essentials
-    if not kept:
-        kept = [pieces["calm_opening"]]
     filled = {**words["neutral"], **{k: v for k, v in case.items() if v}}
     said = line.text.lower()
+    before, after = [], []
     for criterion in ("data", "impact", "solutions", "openness", "ask"):
-        if got[criterion] < 2 and criterion in expected:
-            piece = pieces[criterion]
-            if criterion == "impact" and (not case.get("metric") or case["metric"].lower() in said):
-                piece = pieces["impact_general"]
-            kept.append(piece.format(**filled))
-    return re.sub(r"\s+", " ", " ".join(_sentence(s) for s in kept)).strip()
+        if criterion not in expected or (got[criterion] == 2 and not fresh):
+            continue
+        piece = pieces[criterion]
+        if criterion == "data" and not case.get("hours"):
+            piece = pieces["data_unknown"]
+        if criterion == "impact" and (not case.get("metric") or case["metric"].lower() in said):
+            piece = pieces["impact_general"]
+        (before if criterion in ("data", "impact") else after).append(piece.format(**filled))
+    if beat == "opening" and not kept:
+        before.insert(0, pieces["calm_opening"])
+    if kept == sentences(line.text) and not before and not after:
+        return line.text  # nothing to add or take away
+    return re.sub(r"\s+", " ", " ".join(_sentence(s) for s in [*before, *kept, *after])).strip()
 
 
 def _sentence(text: str) -> str:
