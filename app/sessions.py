@@ -118,12 +118,8 @@ class Conversations:
         folder = self.files_dir / session.session_id
         folder.mkdir(parents=True, exist_ok=True)
         words = texts("web")["downloads"]
-        parts = [f"# {words['script_heading']}", "", state["script"]]
-        for key in ("summary", "email"):
-            if state.get(key):
-                parts += ["", f"# {words[key + '_heading']}", "", state[key]]
         files = {"script": folder / words["script_file"]}
-        files["script"].write_text("\n".join(parts) + "\n", encoding="utf-8")
+        files["script"].write_text(script_document(state) + "\n", encoding="utf-8")
         if state.get("ics"):
             files["ics"] = folder / words["ics_file"]
             files["ics"].write_text(state["ics"], encoding="utf-8", newline="")  # iCalendar keeps its CRLFs
@@ -143,6 +139,18 @@ def latest_state(history: list[dict], key: str) -> dict:
         if turn.get("role") == "steady" and state.get(key):
             return state
     return {}
+
+
+def script_document(state: dict) -> str:
+    """The script, then (after a debrief) how it went and the follow-up email, as one Markdown text."""
+    words = texts("web")["downloads"]
+    parts = []
+    for key in ("script", "summary", "email"):
+        text = (state.get(key) or "").strip()
+        if text:
+            # Each part gets a top-level heading unless it brings its own.
+            parts.append(text if text.startswith("# ") else f"# {words[key + '_heading']}\n\n{text}")
+    return "\n\n---\n\n".join(parts)
 
 
 def latest_citations(history: list[dict]) -> list[dict]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from app.engine import Engine
 from app.prompts import texts
-from app.sessions import Conversations, latest_citations, latest_state
+from app.sessions import Conversations, latest_citations, latest_state, script_document
 from app.store import Store
 
 QUICK_REPLY_SLOTS = 6
@@ -28,6 +28,7 @@ QUICK_REPLY_SLOTS = 6
 # first use (phrase banks, prompt files) is not paid by the first person's first message.
 WARM_UP = ("How do I raise burnout with my manager?", "/checkin", "/rehearse")
 TURN_CONCURRENCY = 4  # turns answered at once; more only queue for the 2 cores
+PANEL_FOR_MODE = {"ask": "sources", "checkin": "checkin", "rehearse": "script"}  # the tab a reply opens
 _SESSION_ID = re.compile(r"[0-9a-f]{32}")
 # System fonts only: a web font would be fetched from another host when the page loads.
 FONT = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif")
@@ -88,10 +89,17 @@ def feedback_values(history: list[dict], feedback: dict[int, str | None]) -> lis
     return [shown.get(feedback.get(i) or "") for i, turn in enumerate(history) if turn.get("role") != "user"]
 
 
+def last_mode(history: list[dict]) -> str | None:
+    return next((turn.get("mode") for turn in reversed(history) if turn.get("role") == "steady"), None)
+
+
 def current_choices(history: list[dict], welcome_choices: list[str]) -> list[str]:
+    """The latest reply's quick replies; the opening ones before any reply or after a cut-off one."""
     for turn in reversed(history):
-        if turn.get("role") == "steady":
+        if turn.get("role") == "steady" and not turn.get("interrupted"):
             return list(turn.get("choices") or [])
+        if turn.get("role") == "steady":
+            break
     return list(welcome_choices)
 
 
@@ -116,21 +124,30 @@ def checkin_html(state: dict) -> str:
     if not pressures:
         return f'<p class="steady-muted">{html.escape(words["empty"])}</p>'
     top = set(state.get("top") or [])
+    names = {pid: words["pressures"].get(pid, pid.replace("_", " ")) for pid in pressures}
     ranked = sorted(pressures.items(), key=lambda item: (-float(item[1]), item[0]))
-    rows = []
+    rows, quiet = [], []
     for pid, score in ranked:
         share = max(0.0, min(1.0, float(score)))
-        label = html.escape(words["pressures"].get(pid, pid.replace("_", " ")))
+        if share < 0.005:  # nothing said about it yet: named under the chart, not drawn as an empty bar
+            quiet.append(names[pid])
+            continue
+        label = html.escape(names[pid])
         rows.append(
             f'<div class="steady-bar{" steady-bar-top" if pid in top else ""}" data-pressure="{html.escape(pid)}"'
             f' data-score="{share:.2f}" style="display: contents">'
             f'<span class="steady-bar-label">{label}</span>'
             f'<span class="steady-bar-track" role="img" aria-label="{label}: {round(share * 100)}%">'
-            f'<span class="steady-bar-fill" style="width: {share * 100:.0f}%"></span></span></div>'
+            f'<span class="steady-bar-fill" style="width: {max(share * 100, 2):.0f}%"></span></span></div>'
         )
     parts = [f"<h3>{html.escape(words['chart_title'])}</h3>",
-             f'<p class="steady-muted">{html.escape(words["chart_note"])}</p>',
-             f'<div class="steady-chart">{"".join(rows)}</div>']
+             f'<p class="steady-muted">{html.escape(words["chart_note"])}</p>']
+    if rows:
+        parts.append(f'<div class="steady-chart">{"".join(rows)}</div>')
+        if quiet:
+            parts.append(f'<p class="steady-muted">{html.escape(words["not_mentioned"].format(names=", ".join(quiet)))}</p>')
+    else:
+        parts.append(f'<p class="steady-muted">{html.escape(words["nothing_yet"])}</p>')
     verdict = words["verdicts"].get(state.get("verdict") or "")
     if verdict:
         scope = words["scopes"].get(state.get("scope") or "", "")
@@ -148,14 +165,7 @@ def checkin_html(state: dict) -> str:
 
 
 def script_markdown(state: dict) -> str:
-    words = texts("web")["script"]
-    if not state.get("script"):
-        return words["empty"]
-    parts = [f"### {words['script_heading']}", state["script"]]
-    for key in ("summary", "email"):
-        if state.get(key):
-            parts += [f"### {words[key + '_heading']}", state[key]]
-    return "\n\n".join(parts)
+    return script_document(state) if state.get("script") else texts("web")["script"]["empty"]
 
 
 def history_choices(store: Store) -> list[tuple[str, str]]:
@@ -194,17 +204,18 @@ def build(*, conversations: Conversations, secret: str, cache_dir: Path | None =
                 box = gr.Textbox(show_label=False, placeholder=words["input_placeholder"], lines=1, max_lines=6,
                                  submit_btn=words["send"], autofocus=True, elem_id="steady-input")
             with gr.Column(scale=2, min_width=300):
-                with gr.Tabs(elem_id="steady-tabs"):
+                with gr.Tabs(elem_id="steady-tabs") as tabs:
                     with gr.Tab(words["tabs"]["sources"], id="sources", elem_id="tab-sources"):
                         sources = gr.HTML(sources_html([]), elem_id="steady-sources")
                     with gr.Tab(words["tabs"]["checkin"], id="checkin", elem_id="tab-checkin"):
                         checkin = gr.HTML(checkin_html({}), elem_id="steady-checkin")
                     with gr.Tab(words["tabs"]["script"], id="script", elem_id="tab-script"):
+                        with gr.Row():  # above the script: the script and its feedback run long
+                            dl_script = gr.DownloadButton(words["script"]["download_script"], visible=False,
+                                                          size="sm", elem_id="steady-download-script")
+                            dl_ics = gr.DownloadButton(words["script"]["download_ics"], visible=False,
+                                                       size="sm", elem_id="steady-download-ics")
                         script = gr.Markdown(script_markdown({}), elem_id="steady-script")
-                        dl_script = gr.DownloadButton(words["script"]["download_script"], visible=False,
-                                                      size="sm", elem_id="steady-download-script")
-                        dl_ics = gr.DownloadButton(words["script"]["download_ics"], visible=False,
-                                                   size="sm", elem_id="steady-download-ics")
                     with gr.Tab(words["tabs"]["history"], id="history", elem_id="tab-history"):
                         gr.Markdown(words["history"]["intro"], elem_classes="steady-muted")
                         past = gr.Radio([], label=words["history"]["label"], elem_id="steady-history")
@@ -222,7 +233,7 @@ def build(*, conversations: Conversations, secret: str, cache_dir: Path | None =
                                                        elem_id="steady-delete-cancel")
                         deleted = gr.Markdown(visible=False, elem_id="steady-deleted")
 
-        view_outputs = [chat, *slots, sources, checkin, script, dl_script, dl_ics, past]
+        view_outputs = [chat, *slots, tabs, sources, checkin, script, dl_script, dl_ics, past]
 
         def view(session_id: str) -> dict:
             """Every part of the page for this session, from what is stored."""
@@ -242,6 +253,9 @@ def build(*, conversations: Conversations, secret: str, cache_dir: Path | None =
             }
             for i, slot in enumerate(slots):
                 out[slot] = gr.Button(value=choices[i], visible=True) if i < len(choices) else gr.Button(visible=False)
+            panel = PANEL_FOR_MODE.get(last_mode(session.history))
+            if panel:
+                out[tabs] = gr.Tabs(selected=panel)
             return out
 
         def on_load(session_id):
@@ -336,8 +350,9 @@ def serve(*, engine: Engine, data_dir: Path, host: str, port: int, auth: tuple[s
     os.environ["GRADIO_TEMP_DIR"] = str(cache_dir)
     import gradio as gr
 
+    embedded = Engine(retriever=engine.retriever)  # warming up must not wait on (or bill) a model
     for text in WARM_UP:
-        engine.send(engine.new_session(), text)
+        embedded.send(embedded.new_session(), text)
     store = Store(path=data_dir / "sessions.db")
     conversations = Conversations(engine=engine, store=store, files_dir=data_dir / "downloads")
     demo = build(conversations=conversations, secret=browser_secret(data_dir), cache_dir=cache_dir)

@@ -132,7 +132,8 @@ def test_thumbs_land_on_the_answer_they_were_given_to(make) -> None:
 
 
 def test_the_checkin_chart_ranks_pressures_and_names_them() -> None:
-    state = {"pressures": {"workload": 0.8, "gpu_guilt": 0.1, "keeping_up": 0.45}, "top": ["workload"],
+    state = {"pressures": {"workload": 0.8, "gpu_guilt": 0.1, "keeping_up": 0.45, "ethics_weight": 0.0},
+             "top": ["workload"],
              "verdict": "structural", "scope": "role",
              "levers": [{"id": "focus", "title": "Focus on one core area", "text": "Pick one.", "n": 2}]}
     page = checkin_html(state)
@@ -141,7 +142,9 @@ def test_the_checkin_chart_ranks_pressures_and_names_them() -> None:
     assert 'width: 80%' in page and 'steady-bar steady-bar-top" data-pressure="workload"' in page
     assert html.escape(texts("web")["checkin"]["verdicts"]["structural"]) in page
     assert "Focus on one core area" in page and "[2]" in page
-    assert checkin_html({}) != page and "steady-chart" not in checkin_html({})
+    assert 'data-pressure="ethics_weight"' not in page  # not drawn, but named as not mentioned yet
+    assert html.escape(texts("web")["checkin"]["not_mentioned"].format(names=names["ethics_weight"])) in page
+    assert "steady-chart" not in checkin_html({}) and "steady-chart" not in checkin_html({"pressures": {"workload": 0}})
 
 
 def test_sources_are_numbered_and_escaped() -> None:
@@ -149,9 +152,11 @@ def test_sources_are_numbered_and_escaped() -> None:
     assert "[2] A &lt;b&gt;title&lt;/b&gt;" in page and "x &lt; y &amp; z" in page and "<details" in page
 
 
-def test_script_panel_and_latest_state() -> None:
+def test_script_panel_shows_the_latest_script_with_its_email() -> None:
     history = [{"role": "steady", "state": {"script": "old"}}, {"role": "user", "text": "x"},
-               {"role": "steady", "state": {"script": "new", "email": "Dear Sam"}}]
+               {"role": "steady", "state": {"script": "# My script\n\nnew", "email": "Dear Sam"}}]
     state = latest_state(history, "script")
-    assert state["script"] == "new"
-    assert "Dear Sam" in script_markdown(state) and script_markdown({}) == texts("web")["script"]["empty"]
+    panel = script_markdown(state)
+    assert panel.startswith("# My script") and "old" not in panel
+    assert f"# {texts('web')['downloads']['email_heading']}\n\nDear Sam" in panel
+    assert script_markdown({}) == texts("web")["script"]["empty"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
-from webpage import BOTS, DESKTOP, PHONE, USERS, open_app, open_tab, screenshot, send
+from webpage import BOTS, DESKTOP, PHONE, USERS, click_choice, open_app, open_tab, screenshot, send
 
 from app.prompts import texts
 from app.store import Store
@@ -125,3 +126,51 @@ def test_delete_everything_really_deletes(browser, server_factory) -> None:
     open_app(page, server.url)
     expect(page.locator(USERS)).to_have_count(0)
     screenshot(page, "delete-done")
+
+
+def test_a_check_in_by_quick_replies_ends_with_the_chart(browser, shared_server) -> None:
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = browser.new_context(viewport=viewport).new_page()
+        open_app(page, shared_server.url)
+        click_choice(page, "Check in")
+        click_choice(page, "Too many hours")
+        expect(page.locator('#steady-checkin [data-pressure="workload"]')).to_have_count(1)  # the chart grows as we talk
+        click_choice(page, "Yes, it would follow me")
+        click_choice(page, "Longer than two quarters")
+        click_choice(page, "The kind of work I do")
+        words = texts("web")["checkin"]
+        chart = page.locator("#steady-checkin")
+        expect(chart).to_be_visible()  # the reply opened the Check-in tab
+        bars = chart.locator(".steady-bar")
+        assert bars.first.get_attribute("data-pressure") == "workload"  # the strongest pressure comes first
+        assert float(bars.first.get_attribute("data-score")) > 0.5
+        assert bars.first.locator(".steady-bar-fill").bounding_box()["width"] > 0
+        expect(chart).to_contain_text(words["verdicts"]["structural"])
+        expect(chart.locator(".steady-levers li").first).to_be_visible()
+        screenshot(page, f"checkin-{name}")
+        page.context.close()
+
+
+def test_a_short_rehearsal_and_the_script_download(browser, shared_server) -> None:
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = browser.new_context(viewport=viewport, accept_downloads=True).new_page()
+        open_app(page, shared_server.url)
+        click_choice(page, "Rehearse the 1:1")
+        send(page, "about 62 hours")
+        click_choice(page, "Skip the rest, show my script")
+        expect(page.locator("#steady-script")).to_contain_text("62")  # the script tab, filled with the case
+        click_choice(page, "Practise with a busy manager")
+        for _ in range(8):  # one line per beat, until the debrief
+            if not page.locator("#steady-quick button", has_text="Use my script line").count():
+                break
+            click_choice(page, "Use my script line")
+        expect(page.locator("#steady-download-ics")).to_be_visible()
+        with page.expect_download() as download:
+            page.locator("#steady-download-script").click()
+        script = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "62" in script and texts("web")["downloads"]["email_heading"] in script
+        with page.expect_download() as download:
+            page.locator("#steady-download-ics").click()
+        assert Path(download.value.path()).read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+        screenshot(page, f"rehearse-{name}")
+        page.context.close()

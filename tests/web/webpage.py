@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from app.config import REPO_ROOT
@@ -42,6 +41,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self, *, env: dict[str, str] | None = None, timeout: float = 120) -> Server:
+        seen = self.log.stat().st_size if self.log.exists() else 0  # a restart appends to the same log
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app", "serve", "--port", str(self.port)], cwd=REPO_ROOT,
@@ -51,12 +51,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
+            if b"Steady is ready at" in self.log.read_bytes()[seen:]:  # said once the server listens
+                return self
+            time.sleep(0.3)
         raise RuntimeError(f"the server did not start within {timeout:.0f} s:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
@@ -100,12 +97,12 @@ def open_app(page, url: str) -> None:
     page.locator("#steady-quick button").first.wait_for(state="visible", timeout=30_000)
 
 
-def send(page, text: str, *, timeout: float = 30_000) -> str:
-    """Type a message, press Enter, and return Steady's answer once it is on the page."""
+def send(page, text: str, *, choices: bool = True, timeout: float = 30_000) -> str:
+    """Type a message, press Enter, and return Steady's answer once it is complete on the page."""
     before = page.locator(BOTS).count()
     page.fill(INPUT, text)
     page.press(INPUT, "Enter")
-    return wait_for_answer(page, count=before + 1, timeout=timeout)
+    return wait_for_answer(page, count=before + 1, choices=choices, timeout=timeout)
 
 
 def click_choice(page, label: str, *, timeout: float = 30_000) -> str:
@@ -114,13 +111,20 @@ def click_choice(page, label: str, *, timeout: float = 30_000) -> str:
     return wait_for_answer(page, count=before + 1, timeout=timeout)
 
 
-def wait_for_answer(page, *, count: int, timeout: float = 30_000) -> str:
+def wait_for_answer(page, *, count: int, choices: bool = True, timeout: float = 30_000) -> str:
+    """Wait for answer number `count`; with `choices`, until its quick replies are shown too.
+
+    A turn hides the quick replies when it starts and shows the new ones with the finished answer,
+    so their return marks the end of a streamed answer (whose first words appear much earlier).
+    """
     page.wait_for_function(
-        """([selector, n]) => { const b = document.querySelectorAll(selector);
-             return b.length >= n && b[n - 1].innerText.trim().length > 0; }""",
-        arg=[BOTS, count], timeout=timeout,
+        """([selector, n, choices]) => {
+             const b = document.querySelectorAll(selector);
+             if (b.length < n || b[n - 1].innerText.trim().length === 0) return false;
+             return !choices || [...document.querySelectorAll('#steady-quick button')].some(e => e.offsetParent !== null);
+           }""",
+        arg=[BOTS, count, choices], timeout=timeout,
     )
-    page.locator("#steady-input textarea").wait_for(state="visible")
     return page.locator(BOTS).nth(count - 1).inner_text()
 
 
