@@ -41,15 +41,20 @@ def cli() -> None:
     """
 
 
-def _engine():
-    from app.engine import Engine
+def _model():
+    """The model STEADY_LLM names, or None for the embedded engine."""
     from app.llm import Generator, ModelSpecError
 
     try:
-        llm = Generator.from_env()
+        return Generator.from_env()
     except (ModelSpecError, ValueError) as exc:
         _fail(str(exc))
-    return Engine(retriever=_retriever(), llm=llm)
+
+
+def _engine():
+    from app.engine import Engine
+
+    return Engine(retriever=_retriever(), llm=_model())
 
 
 def _print_reply(reply, *, streamed: bool = False) -> None:
@@ -249,6 +254,27 @@ def eval_command(suite: Path, llm: str, out: Path) -> None:
     click.echo(report)
     if not passed:
         sys.exit(1)
+
+
+@cli.command("bench")
+@click.option("--llm", default="none", show_default=True, metavar="SPEC",
+              help="Also time a model: openai:<model> or ollama:<model> (as STEADY_LLM).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the figures as JSON, to compare two runs.")
+@click.option("--repeat", default=3, show_default=True, type=click.IntRange(1, 50),
+              help="Passes over the queries and dialogues (and runs of `steady ask`).")
+def bench_command(llm: str, json_file: Path | None, repeat: int) -> None:
+    """Measure speed and memory on this machine, beside the budgets (a report, never a failure)."""
+    import os
+
+    from app import bench
+
+    os.environ["STEADY_LLM"] = llm  # the bench builds its own index in a temporary folder
+    result = bench.run(repeat=repeat, llm=_model(), say=_say)
+    click.echo(bench.table(result))
+    if json_file is not None:
+        json_file.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        _say(f"Wrote {json_file}")
 
 
 def main() -> None:

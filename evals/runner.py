@@ -119,8 +119,11 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     scores = score_all(retriever, load_questions())
     hybrid = next(s for s in scores if s.mode == "hybrid")
     audits = [t.audit for r in results for t in r.turns]
-    generated = [t.reply for r in results for t in r.turns if t.reply is not None and t.reply.state.get("generated")]
+    answers = [t.reply for r in results for t in r.turns if t.reply is not None and t.reply.state.get("grounded")]
+    generated = [reply for reply in answers if reply.state.get("generated")]
     support = [support_share(reply, embedder=retriever.index.embedder) for reply in generated]
+    # With a model, a grounded answer it did not write is the embedded fall-back (the notice says why).
+    model = {"answers": len(answers), "generated": len(generated)} if llm is not None else None
     crisis = crisis_report(embedder=retriever.index.embedder)
     rubric = rubric_consistency(engine, recorder, results, corpus=corpus)
     journeys = {}
@@ -146,7 +149,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     passed = all(c.passed for c in checks)
     report = _markdown(
         engine=llm.spec if llm is not None else "embedded (no model)", suite=suite, results=results,
-        journeys=journeys, scores=scores, audits=audits, support=support, crisis=crisis, rubric=rubric,
+        journeys=journeys, scores=scores, audits=audits, support=support, model=model, crisis=crisis, rubric=rubric,
         checks=checks, seconds=time.perf_counter() - started,
     )
     out.mkdir(parents=True, exist_ok=True)
@@ -156,7 +159,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
         "figures": figures, "checks": [asdict(c) | {"passed": c.passed} for c in checks], "journeys": journeys,
         "dialogues": [{"id": r.dialogue.id, "journey": r.dialogue.journey, "passed": r.passed,
                        "failures": r.failures()} for r in results],
-        "retrieval": [asdict(s) for s in scores], "crisis": crisis, "rubric": rubric,
+        "retrieval": [asdict(s) for s in scores], "model": model, "crisis": crisis, "rubric": rubric,
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -169,7 +172,7 @@ def _value(value: float | None) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def _markdown(*, engine, suite, results, journeys, scores, audits, support, crisis, rubric, checks, seconds) -> str:
+def _markdown(*, engine, suite, results, journeys, scores, audits, support, model, crisis, rubric, checks, seconds) -> str:
     summary = ["| figure | value | threshold | result |", "|---|---|---|---|"]
     for c in checks:
         mark = "n/a" if c.value is None else ("pass" if c.passed else "**MISS**")
@@ -185,6 +188,9 @@ def _markdown(*, engine, suite, results, journeys, scores, audits, support, cris
                 "(retrieved during that turn, and the same passage as in the index).",
                 f"Embedded answers: {sum(a.verbatim_sentences for a in audits)} of {quoted} quoted sentences are "
                 "verbatim in the passage they cite."]
+    if model is not None:
+        grounded.append(f"The model wrote {model['generated']} of {model['answers']} grounded answers; the rest fell "
+                        "back to the embedded engine (no valid citation, an error or a timeout).")
     if support:
         grounded.append(f"Model answers: {sum(s for s, _ in support)} of {sum(n for _, n in support)} sentences "
                         f"(of {MIN_SUPPORT_WORDS}+ words) have a sentence of a cited passage at cosine similarity ≥ "

@@ -232,3 +232,26 @@ def test_rubric_consistency_catches_a_line_scored_differently_twice(corpus):
     played = [play(wobbly, recorder, lines, corpus=corpus)]
     found = rubric_consistency(wobbly, recorder, played, corpus=corpus)
     assert found["lines"] == 2 and found["identical"] == 0 and len(found["differing"]) == 2
+
+
+def test_bench_marks_each_figure_against_its_budget():
+    from app.bench import Figure, percentile, table
+
+    assert percentile([0.5, 0.1, 0.3, 0.2], 0.5) == 0.2 and percentile(list(range(1, 21)), 0.95) == 19
+    figures = [Figure("retrieval hybrid, p95", 31.0, "ms", 30), Figure("ingest", 9.0, "s", 15),
+               Figure("tokens/s", 12.0, "tokens/s", 20, higher_is_better=True), Figure("server", None, "MB", 1200, note="n/a: no server")]
+    assert [f.mark for f in figures] == ["MISS", "pass", "MISS", "-"]
+    rows = table({"figures": [f.__dict__ | {"mark": f.mark} for f in figures]}).splitlines()
+    assert rows[2] == "| retrieval hybrid, p95 | 31 ms | ≤ 30 ms | MISS |"
+    assert rows[5] == "| server (n/a: no server) | n/a | ≤ 1200 MB | - |"
+
+
+def test_bench_times_turns_by_mode_from_the_dialogues(retriever, tmp_path):
+    from app.bench import measure_turns
+
+    for name in ("ask-quit-or-transfer-then-junior", "ask-offtopic-recipe", "input-empty"):
+        (tmp_path / f"{name}.yaml").write_text((DIALOGUES / f"{name}.yaml").read_text())
+    figures = {f.name: f for f in measure_turns(retriever, repeat=2, suite=tmp_path)}
+    p50, p95 = figures["turn, ask mode, p50"], figures["turn, ask mode, p95"]
+    assert p95.budget == 60 and 0 < p50.value <= p95.value
+    assert "8 turns" in p95.note  # 4 ask turns a pass, two passes; the bad-input dialogue is left out
