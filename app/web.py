@@ -52,6 +52,7 @@ CSS = """
 .steady-bar-fill { display: block; height: 100%; border-radius: 6px; background: var(--color-accent); opacity: 0.85; }
 .steady-bar-top .steady-bar-label { font-weight: 600; }
 .steady-verdict { border-left: 3px solid var(--color-accent); padding: 0.3rem 0.7rem; margin: 0.8rem 0; line-height: 1.5; }
+#steady-script h1 { font-size: 1.3rem; } #steady-script h2 { font-size: 1.1rem; } #steady-script h3 { font-size: 1rem; }
 .steady-levers li { margin-bottom: 0.45rem; line-height: 1.5; }
 @media (max-width: 640px) {
   .gradio-container { padding: 0 0.4rem !important; }

@@ -147,6 +147,7 @@ def test_a_check_in_by_quick_replies_ends_with_the_chart(browser, shared_server)
         assert bars.first.locator(".steady-bar-fill").bounding_box()["width"] > 0
         expect(chart).to_contain_text(words["verdicts"]["structural"])
         expect(chart.locator(".steady-levers li").first).to_be_visible()
+        chart.scroll_into_view_if_needed()
         screenshot(page, f"checkin-{name}")
         page.context.close()
 
@@ -172,5 +173,6 @@ def test_a_short_rehearsal_and_the_script_download(browser, shared_server) -> No
         with page.expect_download() as download:
             page.locator("#steady-download-ics").click()
         assert Path(download.value.path()).read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+        page.locator("#steady-tabs").scroll_into_view_if_needed()
         screenshot(page, f"rehearse-{name}")
         page.context.close()
