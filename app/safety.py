@@ -22,20 +22,31 @@ independently; the engine shows the nudge only when there is no crisis.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import re
 import unicodedata
 import weakref
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from app.prompts import texts
 
+log = logging.getLogger(__name__)
+
 # Chosen on the tuning two thirds of evals/crisis/messages.yaml and blind.yaml together
-# (`python -m evals.crisis.metrics --sweep`). Whole message: 0.52 was the lowest with no false positive
-# there, plus one step of margin. Clause: 0.50 was the lowest, but a clause is short and noisy and the
-# tuning recall is flat from 0.51 to 0.60, so it keeps a wider margin.
-THRESHOLD = 0.53
+# (`python -m evals.crisis.metrics --sweep`). Whole message: 0.49 was the lowest with no false positive
+# there, and a development list of work look-alikes was clean from 0.51, so 0.52 adds one step of
+# margin. Clause: 0.46 was the lowest, but a clause is short and noisy and the tuning recall is flat
+# from 0.51 to 0.62, so it keeps a wider margin.
+THRESHOLD = 0.52
 CLAUSE_THRESHOLD = 0.58
+# A clause is short, so it resembles something in either bank; it counts only when it wins clearly.
+# Every clause-only catch in the labelled sets wins by 0.16 or more; work look-alikes such as "I keep
+# thinking about the people it hurts" (an ethics worry) win by a few hundredths.
+CLAUSE_MARGIN = 0.10
 
 
 class QueryEmbedder(Protocol):
@@ -103,10 +114,14 @@ _IDIOM = _rx(
     r"\bcut(?:ting)? myself (?:some slack|a break|off)\b",
     r"\bburn(?:ing|ed|t)? myself out\b",
     r"\bhurt myself (?:at|while|lifting|playing|running|skiing|cycling|climbing|in a|on the|during)\b",
-    r"\bdie (?:on|upon) (?:this|that|the|a) hill\b|\bmakes? me want to jump out (?:of )?(?:a|the) window\b",
-    r"\b(?:is|are|its|was|were|been|be|keeps?) (?:\w+ )?killing me\b|\bdying (?:to|for)\b|\bdead (?:tired|end|code|on arrival)\b|\bwould kill for\b|\bcould murder\b",
+    r"\b(?:die|dying|died) (?:on|upon) (?:this|that|the|a) hill\b|\bmakes? me want to jump out (?:of )?(?:a|the) window\b",
+    r"\b(?:is|are|its|was|were|been|be|keeps?) (?:\w+ )?killing me\b|\bdying (?:to|for)\b|\bdead (?:tired|end|code|on arrival)\b|\b(?:would|could|d) kill for\b|\bcould murder\b",
+    # Hyperbole whose subject is tiredness or a thing: "so tired I could die", "my motivation died".
+    r"\b(?:so|too) (?:\w+ ){1,3}(?:that )?i could (?:just |literally )?die\b(?!\s+(?:and|if|tonight|right now|for real)\b)",
+    r"\bmy (?:motivation|soul|laptop|phone|battery|brain|enthusiasm|passion|interest|inbox|social life|creativity|patience|headphones|keyboard|plant|car) (?:has |just |finally |slowly |basically )?(?:died|is dead|is dying)\b",
+    r"\b(?:sleep|stay asleep|hibernate) (?:until|till|til) (?:monday|the weekend|friday|next week|next year|spring|noon|the launch|it ships)\b|\bliving out of (?:a |my )?(?:suitcase|boxes|hotels?|backpack)\b",
     r"\bkill(?:ed|ing|s)? (?:-9 |the |this |that |my |our |a |all |off )*(?:\w+ )?(?:runs?|jobs?|process\w*|pods?|containers?|kernels?|workers?|features?|branch\w*|experiments?|sweeps?|sessions?|tasks?|it)\b",
-    r"\b(?:want(?:ed)? to |wanna )?die (?:of|from) (?:embarrassment|shame|boredom|laughter|laughing|cringe)\b",
+    r"\b(?:want(?:ed)? to |wanna )?die (?:of|from) (?:embarrassment|shame|boredom|laughter|laughing|cringe)\b|\blaugh\w* so hard (?:that )?i (?:thought i d|thought id|could|nearly|almost) die\w*",
     r"\boverdos\w* on (?:coffee|caffeine|espresso|sugar|energy drinks|memes|papers|podcasts|content)\b",
     r"\b(?:tak(?:e|es|ing)|took) my (?:whole )?life (?:away|from me)\b",
     r"\bdisappear(?:ing)? (?:for (?:a|the|two|three|few|couple)|on (?:a |holiday|vacation)|to (?:a|the|my)|into (?:a|my|the)|off the grid)",
@@ -534,11 +549,54 @@ def _banks(embedder: QueryEmbedder):
         import numpy as np
 
         bank = texts("safety")["exemplars"]
-        embed = getattr(embedder, "embed_documents", None) or (lambda items: [embedder.embed_query(t) for t in items])
-        cached = tuple(np.asarray(embed([normalise(t) for t in bank[name]]), dtype=np.float32)
-                       for name in ("crisis", "calm"))
+        sentences = [normalise(t) for name in ("crisis", "calm") for t in bank[name]]
+        vectors = _stored_bank(embedder, sentences)
+        if vectors is None:
+            embed = getattr(embedder, "embed_documents", None) or (lambda items: [embedder.embed_query(t) for t in items])
+            vectors = np.asarray(embed(sentences), dtype=np.float32)
+            _store_bank(embedder, sentences, vectors)
+        cached = (vectors[: len(bank["crisis"])], vectors[len(bank["crisis"]):])
         _BANK_CACHE[embedder] = cached
     return cached
+
+
+def _bank_file(embedder: QueryEmbedder, sentences: list[str]) -> Path | None:
+    """Where the bank's vectors are kept beside the model: named by the model and the exact sentences."""
+    model = getattr(embedder, "onnx_path", None)
+    if model is None:
+        return None
+    digest = hashlib.sha256("\n".join([Path(model).name, *sentences]).encode()).hexdigest()[:16]
+    return Path(model).parent / f"safety-bank-{digest}.npy"
+
+
+def _stored_bank(embedder: QueryEmbedder, sentences: list[str]):
+    """The vectors from an earlier process (embedding ~450 sentences costs seconds on a first message)."""
+    import numpy as np
+
+    path = _bank_file(embedder, sentences)
+    try:
+        vectors = np.load(path) if path is not None and path.exists() else None
+    except (OSError, ValueError):
+        return None  # unreadable or half-written: embed again
+    return vectors if vectors is not None and vectors.shape[0] == len(sentences) else None
+
+
+def _store_bank(embedder: QueryEmbedder, sentences: list[str], vectors) -> None:
+    import numpy as np
+
+    path = _bank_file(embedder, sentences)
+    if path is None:
+        return
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")
+    try:
+        np.save(partial, vectors)
+        partial.replace(path)  # a half-written file is never picked up
+        for old in path.parent.glob("safety-bank-*.npy"):
+            if old != path and ".partial" not in old.name:
+                old.unlink(missing_ok=True)  # vectors of an earlier bank: never read again
+    except OSError:
+        log.info("could not keep the safety bank vectors in %s; they are embedded again next time", path.parent)
+        partial.unlink(missing_ok=True)
 
 
 _BANK_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -581,6 +639,36 @@ def clause_similarity(parts: list[str], *, embedder: QueryEmbedder) -> list[tupl
     return _nearest(embed(parts), embedder=embedder) if parts else []
 
 
+_PIECES = re.compile(r"(\|"
+                     r"|[.!?;,:()\"]+"
+                     r"|\s(?:and|or|but|so|because|though|although|anyway|honestly|tbh|which|then)(?=\s))")
+
+
+def embedding_text(plain: str) -> str:
+    """A neutralised message as the embedding sees it: without the words a blanked phrase was bound to.
+
+    A blank leaves fragments that read like the start of a crisis sentence: "im not scared of |"
+    (from "dying on this hill"), "i want to go to sleep and |" (from "stay asleep till monday"),
+    "my team lead | in the demo". So the piece before each blank (and the one joined to it by a bare
+    "and"), and the piece after it up to the next break, are left out; separate clauses stay.
+    """
+    if "|" not in plain:
+        return " ".join(plain.split())
+    tokens = _PIECES.split(plain)  # piece, separator, piece, separator, ..., piece
+    dropped = set()
+    for at in range(1, len(tokens), 2):
+        if tokens[at] != "|":
+            continue
+        dropped.update((at - 1, at + 1))
+        if at >= 3 and not tokens[at - 1].strip() and tokens[at - 2].strip() in _JOINERS:
+            dropped.add(at - 3)  # "go to sleep and |": the clause the blank completed
+    kept = (tokens[i].strip() for i in range(0, len(tokens), 2) if i not in dropped)
+    return ", ".join(piece for piece in kept if piece)
+
+
+_JOINERS = {"and", "or", "but", "so", "then"}
+
+
 def neutralised(text: str) -> tuple[str, str | None]:
     """The normalised text with idioms, jargon and negated intent blanked, and which kind was blanked."""
     plain = normalise(text)
@@ -599,17 +687,17 @@ def assess(text: str, *, embedder: QueryEmbedder | None = None) -> Assessment:
     if _farewell(plain):
         return Assessment(crisis=True, health=health, kind="indirect", score=1.0)
     score = 0.0
-    words = plain.replace("|", " ").split()
-    if embedder is not None and len(words) >= 3:
-        score, calm = similarity(" ".join(words), embedder=embedder)
+    seen = embedding_text(plain)
+    if embedder is not None and len(seen.split()) >= 3:
+        score, calm = similarity(seen, embedder=embedder)
         if score >= THRESHOLD and score > calm:
             return Assessment(crisis=True, health=health, kind="similar_to_crisis", score=score)
         # A signal inside a long work message is diluted in the whole; each clause gets its own look.
         # A clause loses its context ("I made peace with it" + "the project is getting cancelled"),
         # so it must also be nearer to a crisis than the whole message is to anything calm.
-        parts = [] if _AWAY.search(plain) else clauses(plain)  # "leaving for good, maybe a startup"
+        parts = [] if _AWAY.search(plain) else clauses(seen)  # "leaving for good, maybe a startup"
         for clause_score, clause_calm in clause_similarity(parts, embedder=embedder):
-            if clause_score >= CLAUSE_THRESHOLD and clause_score > max(clause_calm, calm):
+            if clause_score >= CLAUSE_THRESHOLD and clause_score >= max(clause_calm, calm) + CLAUSE_MARGIN:
                 return Assessment(crisis=True, health=health, kind="similar_to_crisis", score=clause_score)
     kind = "health" if health else blanked or "none"
     return Assessment(crisis=False, health=health, kind=kind, score=score)

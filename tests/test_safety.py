@@ -22,10 +22,11 @@ def embedder(models_dir) -> Embedder:
 
 
 class CountingEmbedder:
-    """The real embedder, counting the calls (the bank is embedded once, in a batch, on first use)."""
+    """The real embedder, counting the calls; its bank vectors are kept beside `onnx_path`."""
 
-    def __init__(self, inner: Embedder) -> None:
+    def __init__(self, inner: Embedder, *, onnx_path) -> None:
         self.inner = inner
+        self.onnx_path = onnx_path
         self.queries = 0
         self.batches = 0
 
@@ -170,10 +171,14 @@ def test_clauses_lose_no_context_they_need():
     assert len(parts) <= safety.MAX_CLAUSES
 
 
-def test_embedding_calls_per_message(embedder):
-    counting = CountingEmbedder(embedder)
+def test_bank_vectors_are_kept_beside_the_model_and_calls_per_message(embedder, tmp_path):
+    first = CountingEmbedder(embedder, onnx_path=tmp_path / "model.onnx")
+    safety.assess("warm up the exemplar banks please", embedder=first)
+    assert first.batches == 1 and len(list(tmp_path.glob("safety-bank-*.npy"))) == 1
+    counting = CountingEmbedder(embedder, onnx_path=tmp_path / "model.onnx")  # as a new process would
     safety.assess("warm up the exemplar banks please", embedder=counting)
-    counting.queries = counting.batches = 0
+    assert counting.batches == 0  # read back, not embedded again
+    counting.queries = 0
     safety.assess("I want to quit and move to a farm", embedder=counting)  # short: the whole message only
     assert (counting.queries, counting.batches) == (1, 0)
     safety.assess("the eval is due friday and my lead keeps moving the goalposts, "
@@ -182,6 +187,13 @@ def test_embedding_calls_per_message(embedder):
     safety.assess("I want to kill myself", embedder=counting)  # a pattern decides
     safety.assess("ok", embedder=counting)  # too short to embed
     assert (counting.queries, counting.batches) == (2, 1)
+
+
+def test_bank_vectors_that_cannot_be_kept_are_embedded_and_used_anyway(embedder, tmp_path):
+    counting = CountingEmbedder(embedder, onnx_path=tmp_path / "gone" / "model.onnx")  # nowhere to write
+    assert safety.assess("I want to kill myself", embedder=counting).crisis
+    assert safety.assess("my existence is a mistake, I'm just waiting for my life to end", embedder=counting).crisis
+    assert counting.batches == 1 and not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(("text", "crisis"), [

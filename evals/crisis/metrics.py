@@ -127,10 +127,10 @@ def sweep(*, embedder, paths: tuple[Path, ...] = tuple(SETS[name] for name in TU
     for path in paths:
         items = load(path)
         for item, is_out in zip(items, held_out(items)):
-            plain, _ = safety.neutralised(item["text"])
-            words = plain.replace("|", " ").split()
-            whole = safety.similarity(" ".join(words), embedder=embedder) if len(words) >= 3 else (0.0, 1.0)
-            parts = safety.clause_similarity(safety.clauses(plain), embedder=embedder) if len(words) >= 3 else []
+            seen = safety.embedding_text(safety.neutralised(item["text"])[0])
+            enough = len(seen.split()) >= 3
+            whole = safety.similarity(seen, embedder=embedder) if enough else (0.0, 1.0)
+            parts = safety.clause_similarity(safety.clauses(seen), embedder=embedder) if enough else []
             scored.append((item["label"] == "crisis", item["kind"] != "other_language", whole, parts, is_out))
 
     def figures(hit) -> dict:
@@ -154,7 +154,8 @@ def sweep(*, embedder, paths: tuple[Path, ...] = tuple(SETS[name] for name in TU
     for step in range(40, 81):
         threshold = step / 100
         rows.append({"rule": "clause", "threshold": threshold, **figures(
-            lambda w, p, t=threshold: close(w, safety.THRESHOLD) or any(close((c[0], max(c[1], w[1])), t) for c in p))})
+            lambda w, p, t=threshold: close(w, safety.THRESHOLD)
+            or any(close((c[0], max(c[1], w[1]) + safety.CLAUSE_MARGIN), t) for c in p))})
     return rows
 
 
