@@ -85,7 +85,7 @@ class Retriever:
     def _load_dense(self) -> None:
         """Every vector (passages and probes) in one matrix: an exact scan of ~1,500 vectors takes
         well under a millisecond, where a Chroma query for the same candidates took ~20 ms."""
-        got = self.index.collection.get(include=["embeddings", "metadatas"])
+        got = self.index.store.get(include=["embeddings", "metadatas"])
         rows = [(vector, m.get("parent", chunk_id), m.get("kind") == "probe")
                 for chunk_id, vector, m in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True)
                 if m.get("kind") == "probe" or chunk_id in self._chunks]

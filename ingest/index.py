@@ -86,12 +86,19 @@ class Index:
         import chromadb
         from langchain_chroma import Chroma
 
-        client = chromadb.PersistentClient(
-            path=str(self.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
-        )
-        # Writes go straight to the collection, with vectors of the heading-prefixed text;
-        # reads go through LangChain's Chroma integration.
-        self._collection = client.get_or_create_collection(COLLECTION, metadata={"hnsw:space": "cosine"})
+        try:
+            client = chromadb.PersistentClient(
+                path=str(self.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+            )
+            # Writes go straight to the collection, with vectors of the heading-prefixed text;
+            # reads go through LangChain's Chroma integration.
+            self._collection = client.get_or_create_collection(COLLECTION, metadata={"hnsw:space": "cosine"})
+        except Exception as exc:  # noqa: BLE001 - chromadb raises its own types for disk trouble
+            reason = "the folder is read-only" if "readonly" in str(exc).replace("-", "") else type(exc).__name__
+            raise IndexUnavailable(
+                f"Steady can't open its index in {self.chroma_dir} ({reason}). Point STEADY_DATA_DIR at a "
+                "folder you can write to, or run `steady ingest` there."
+            ) from None
         self._store = Chroma(collection_name=COLLECTION, embedding_function=self.embedder, client=client)
 
     @property
