@@ -259,7 +259,6 @@ def _short(line: str, limit: int = 160) -> str:
 
 def summary(memory: dict) -> str:
     """The feedback across turns, as Markdown (for the export and the web app's Script tab)."""
-    words = _words()
     out = []
     for f in memory["feedback"]:
         out += [f"### {f['beat'].capitalize()}", f"> {f['line']}", "", coach_note(f), ""]

@@ -54,6 +54,14 @@ def retriever(bundled_index: Index):
     return Retriever(index=bundled_index)
 
 
+@pytest.fixture(scope="session")
+def engine(retriever):
+    """The embedded engine (no model) over the bundled index, shared by the flow tests."""
+    from app.engine import Engine
+
+    return Engine(retriever=retriever)
+
+
 @pytest.fixture
 def corpus_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"

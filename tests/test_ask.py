@@ -8,13 +8,7 @@ import re
 import pytest
 import yaml
 
-from app.engine import Engine
 from evals.retrieval_metrics import OFF_TOPIC, load_questions
-
-
-@pytest.fixture(scope="module")
-def engine(retriever):
-    return Engine(retriever=retriever)
 
 
 def _plain(text: str) -> str:

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from app import checkin
-from app.engine import Engine
 from app.prompts import texts
 
 STOP = texts("checkin")["stop_choice"]
-
-
-@pytest.fixture(scope="module")
-def engine(retriever):
-    return Engine(retriever=retriever)
 
 
 def talk(engine, *messages):

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine import Engine
 from app.prompts import texts
 
 CRISIS = texts("safety")["crisis"]
 CONTINUE = CRISIS["choices"]["continue"]
-
-
-@pytest.fixture(scope="module")
-def engine(retriever):
-    return Engine(retriever=retriever)
 
 
 @pytest.mark.parametrize("setup", [[], ["/checkin"], ["/rehearse", "Skip the rest, show my script",

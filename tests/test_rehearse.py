@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from app import rubric
-from app.engine import Engine
 from app.prompts import texts
 
 WORDS = texts("rehearse")
@@ -18,11 +16,6 @@ CASE = ["62", "feature engineering for the ranking model", "recall@10 dropped th
 HOSTILE = "You always dump everything on me and it's unfair"
 STRONG = ("I've averaged 62 hours for six weeks and recall@10 dropped three points; deferring the dashboard "
           "migration to March 1 frees about eight hours a week")
-
-
-@pytest.fixture(scope="module")
-def engine(retriever):
-    return Engine(retriever=retriever)
 
 
 def rehearse(engine, *messages):

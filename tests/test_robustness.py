@@ -30,11 +30,6 @@ MOVES = ["/checkin", "/rehearse", "/ask", "/help", "/reset", "/export", "Often",
          "Start the check-in over", "I'm safe, let's continue", "62", "I feel burnt out"]
 
 
-@pytest.fixture(scope="module")
-def engine(retriever):
-    return Engine(retriever=retriever)
-
-
 def well_formed(reply) -> None:
     data = reply.to_json()
     json.dumps(data, ensure_ascii=False).encode("utf-8")  # printable and storable, whatever came in
