@@ -90,7 +90,7 @@ def ingest_command(corpora: tuple[Path, ...], rebuild: bool) -> None:
     if summary.rebuilt:
         _say(f"Rebuilt the index from scratch: {summary.rebuilt}.")
     for problem in summary.problems:
-        _say(f"Skipped {problem.path}: {problem.message}")
+        _say(f"{problem.path}: {problem.message}")
     click.echo(summary.line())
 
 
