@@ -2,20 +2,27 @@
 
 How a message is judged, in order:
 1. Normalise: casefold, strip accents, drop apostrophes ("don't" -> "dont", "j'ai" -> "jai"),
-   straighten quotes, collapse whitespace. Every pattern below is written against that form.
-2. Neutralise: blank out phrases that look like danger but are not — idioms ("killing myself to
-   hit this deadline", "shoot me an email", "the hill I want to die on"), ML jargon ("suicide
-   detection dataset", "kill them" after a process word) and negated intent ("I'm not suicidal",
-   "I'd never hurt anyone"). Only the matched phrase is blanked, so a message holding an idiom
-   *and* a real signal is still a crisis. Negation is narrow: "not" must govern the intent itself;
-   doubt ("I'm not sure I want to live") and wishes ("I don't want to live") are signals, not negations.
-3. Patterns on what is left: explicit (suicide, self-harm), threats to others, indirect signals
-   (no point in living, better off without me, giving things away, goodbye letters, wanting to
-   disappear for good...), in English, French, Spanish and German.
-4. If nothing matched and an embedder is given: one `embed_query` of the neutralised text,
-   compared with a bank of crisis exemplars and a bank of look-alike "calm" sentences (burnout,
-   idioms) from prompts/safety.yaml. It is a crisis when the nearest crisis exemplar is at least
-   THRESHOLD similar and nearer than any calm one. This catches phrasings no pattern foresaw.
+   straighten quotes, spell out texting shorthand ("wanna" -> "want to", "n" -> "and"), collapse
+   whitespace. Every pattern below is written against that form.
+2. Neutralise: blank out phrases that look like danger but are not — idioms and hyperbole ("killing
+   myself to hit this deadline", "so tired I could die", "this sprint is suicide"), ML jargon
+   ("suicide detection dataset", "kill them" after a process word) and negated intent ("I'm not
+   suicidal"). Only the matched phrase is blanked, so a message holding an idiom *and* a real signal
+   is still a crisis. Negation is narrow: doubt ("I'm not sure I want to live") is a signal.
+3. Patterns on what is left, written as phrase families rather than sentences: explicit (suicide,
+   self-harm, means and methods), threats to others, indirect signals (no point in living, better off
+   without me, burden, wishing not to wake up...), in English, French, Spanish, German, Portuguese and
+   Italian. Farewell-like phrasing is tiered, because work talk uses the same words: finality ("done
+   with everything, for good") counts unless the message is about leaving a job or a trip; a farewell
+   ("I've made peace with it") counts alone only when the message names no work thing; a resolve
+   ("I'm ready to go") needs a second cue.
+4. If nothing matched and an embedder is given: the neutralised text, without the fragments a blank
+   leaves behind, is compared with a bank of crisis exemplars and a bank of look-alike "calm" ones
+   from prompts/safety.yaml (one embed_query). It is a crisis when the nearest crisis exemplar is at
+   least THRESHOLD similar and nearer than any calm one. A long message also gets up to MAX_CLAUSES
+   first-person clauses compared in one batch, so a signal inside work talk is not diluted; a clause
+   must clear CLAUSE_THRESHOLD and beat the calm bank by CLAUSE_MARGIN. The bank's vectors are kept
+   beside the model file, so only the first process after a bank change pays for embedding it.
 Health symptoms (sleep, chest pain, panic attacks, not eating, drinking to cope...) set `health`
 independently; the engine shows the nudge only when there is no crisis.
 """
@@ -40,7 +47,7 @@ log = logging.getLogger(__name__)
 # (`python -m evals.crisis.metrics --sweep`). Whole message: 0.49 was the lowest with no false positive
 # there, and a development list of work look-alikes was clean from 0.51, so 0.52 adds one step of
 # margin. Clause: 0.46 was the lowest, but a clause is short and noisy and the tuning recall is flat
-# from 0.51 to 0.62, so it keeps a wider margin.
+# from 0.46 to 0.62, so it keeps a wider margin.
 THRESHOLD = 0.52
 CLAUSE_THRESHOLD = 0.58
 # A clause is short, so it resembles something in either bank; it counts only when it wins clearly.
@@ -205,6 +212,8 @@ _EXPLICIT = _rx(
     r"\b(?:burn(?:ed|t|ing)?|scald\w*|carv\w*|bruis\w*) myself\b(?!\s+(?:out|on (?:the|a|my) (?:stove|oven|pan|kettle|iron|coffee|tea)|while|cooking|by accident|accidentally|making)\b)",
     r"\b(?:hit|hitting|punch\w*|scratch\w*|slap\w*|bang\w*) (?:myself|my head)\b[^.!?|]{0,30}\b(?:on purpose|again|to feel|until|till|so hard|over and over|to punish|when)\b",
     r"\b(?:relaps\w*|back) (?:on |into |to )?(?:cutting|self[- ]?harm\w*|hurting myself)\b",
+    r"\b(?:sat|sitting|sit|stood|standing|lay|lying|hour|hours|night)\b[^.!?|]{0,40}\bwith (?:a |the |my )?(?:razor|blade|noose|gun|bottle of pills|pills|rope(?! access| team| course))\b",
+    r"\bwhat happens (?:to (?:your|the|a|my) body (?:when|if) (?:you|i|someone|a person) (?:jump|fall)|(?:when|if) (?:you|i|someone|a person) (?:overdose|hang|drown|take too many))\b",
     r"\b(?:(?:easy|easier|simple|quick) (?:it would be |it d be |it is )?to|could just|would just) end it\b(?!\s+(?:with|at|on|for|early)\b)",
     r"\b(?:do|doing) something to myself\b|\b(?:turn|turning|jerk|jerking|swerve|swerving|yank|yanking) the (?:steering )?wheel\b",
     r"\b(?:lie|lay|lying|laying|step|stepping|walk|walking) (?:down )?(?:on|onto|into) (?:the )?(?:highway|motorway|freeway|road|tracks|train tracks|traffic)\b",
@@ -255,6 +264,7 @@ _THREAT = _rx(
     # A weapon next to a grudge, stalking detail, wanting people to suffer, tampering with what they drink.
     r"\b(?:gun|knife|weapon|rifle|pistol|shotgun|machete|baseball bat)\b[^.!?|]{0,60}\b(?:regret|pay for|pay|sorry|get what (?:s|he|she|they|hes|shes|theyre) (?:coming|deserves?|deserve)|see what happens|wont forget)\b",
     r"\b(?:regret|pay for|pay|sorry)\b[^.!?|]{0,40}\b(?:my |a |the )?(?:gun|knife|weapon|rifle|pistol|shotgun)\b",
+    r"\b(?:going to|gonna|will|might|could) snap\b[^.!?|]{0,30}\b(?:bring (?:something|a gun|a knife|a weapon)|hurt|kill|shoot|attack|stab)\b",
     r"\bteach (?:him|her|them|" + _PEOPLE + r") a lesson\b[^.!?|]{0,20}\b(?:wont|will never|never|not) forget\b",
     r"\bwait\w* (?:for (?:him|her|them|" + _PEOPLE + r") )?(?:in|at|outside|by) (?:the |his |her |their )?(?:parking lot|car park|parking garage|house|home|car|office door)\b[^.!?|]{0,20}\b(?:for (?:him|her|them|" + _PEOPLE + r")|and (?:teach|make|hurt|show|get))\b",
     r"\bi know where (?:he|she|they|" + _PEOPLE + r") (?:lives?|parks?|sleeps?|eats?|goes|walks|drives|hangs out|takes (?:his|her|their) kids)\b",
@@ -290,7 +300,7 @@ _INDIRECT = _rx(
     r"\b(?:written|wrote|writing|write|left|leave|leaving) (?:a |my |the |some )?(?:(?:goodbye|farewell|suicide|final) (?:letters?|notes?)|(?:suicide|final) (?:messages?|emails?))\b",
     r"\b(?:written|wrote|writing|left|leaving) (?:some |the |a few |my )?letters(?:\s+(?:to|for)\s+(?:everyone|everybody|my (?:family|kids|children|parents|wife|husband|partner|friends|loved ones|sister|brother|mum|mom|dad)|each of them|the people i love|the people who matter))?" + _END,
     r"\b(?:updated|made|wrote|written|sorted|sorting|sort|finalised|finalized|getting) (?:out )?my (?:will|affairs)(?: in order)?\b",
-    r"\b(?:stockpil|sav|hoard|collect|stash)(?:ing|ed|e) (?:up )?(?:my |some |all my |enough )?(?:pills|meds|medication|sleeping pills|painkillers|tablets)\b",
+    r"\b(?:stockpil|sav|hoard|collect|stash)(?:ing|ed|e) (?:up )?(?:my |some |all my |enough )?(?:\w+ )?(?:pills|meds|medication|sleeping pills|painkillers|tablets)\b",
     r"\b(?:pills|meds|medication|sleeping pills|painkillers|tablets) (?:saved|stashed|stockpiled|hoarded|put aside)\b",
     r"\btak(?:e|ing) (?:them|all (?:of )?(?:them|my pills|the pills|my meds|my tablets))(?: all)? (?:at once|tonight|together)\b",
     r"\b(?:planned|plan|planning|worked out|figured out|decided) (?:how|when|where) (?:im going to|i will|to|ill|i would) (?:do it|end it|kill|die|go)\b",
@@ -303,6 +313,8 @@ _INDIRECT = _rx(
     r"\btell (?:everyone|my (?:family|mom|mum|dad|parents|kids|children|wife|husband|partner|sister|brother|friends)) (?:that )?(?:i love|im sorry|goodbye|i said goodbye)\b",
     r"\b(?:dont think|doubt|not sure) (?:i will|ill|im going to|i am going to|i can) (?:make it|be (?:here|around|alive)|last) (?:to|until|till|through|past|for|at) (?:my (?:next )?birthday|christmas|new year|the end of the (?:year|month)|next (?:year|month))\b",
     r"\b(?:dont|do not|cant|cannot|no longer) see (?:a|any) future(?>(?: for (?:me|myself))?)(?!\s+(?:at|in|with|here|on)\b)",
+    r"\bno future for me\b(?!\s+(?:at|in|on|with|here)\b)|\b(?:dont|do not|cant|cannot|no longer) (?:really |honestly |even )?see (?:a|any) reason to (?:keep going|go on|live|keep living|stay|carry on|be here)\b",
+    r"\b(?:keeping|keeps|kept|stopping|stops|holding|holds) me (?:back )?from (?:ending it|ending things|ending my life|killing myself|doing it|going through with it|hurting myself)\b|\bonly (?:reason|thing) (?:im|i am) still (?:here|alive|around)\b",
     r"\b(?:only|one) way out\b(?!\s+(?:of (?:this|the|my) (?:job|company|team|contract|project|role)|is (?:to quit|quitting|to leave|leaving|a new job|to resign)))|\bno way out (?:of (?:this|it) )?(?:except|but|other than)\b",
     r"\b(?:want|wanna|wish i could|just want|going to|need) (?:to )?sleep (?:forever|for ever|permanently|and never wake)\b",
     r"\b(?:relieved|better|happier|easier|fine|glad|free|miss|notice|care|improve\w*|lighter|simpler)\b[^.!?|]{0,40}\b(?:when|once|after|if) (?:im|i am|i was|i were|ive) (?:gone|dead|no longer (?:here|around|alive))(?!\s+(?:on|for|to|from|with)\b)",
@@ -316,17 +328,18 @@ _INDIRECT = _rx(
     r"\b(?:plan|planning|planned|organi[sz]ing|arrang\w*) (?:my|your) own funeral\b",
     r"\b(?:whether|if) i (?:live|wake up) or (?:die|not)\b|\b(?:dont|do not|no longer|stopped|stop) car(?:e|ing) (?:if|whether) i (?:live|die|wake up|survive)\b",
     r"\b(?:wont|will not|doesnt|not going to|none of (?:this|it) (?:will|would)) matter\b[^.!?|]{0,30}\b(?:ill|i will|im) (?:be )?gone\b|\b(?:ill|i will|im going to) be gone (?:soon|forever|for good)\b",
-    r"\b(?:fighting|struggling|trying) to (?:stay alive|keep living|want to live)\b",
+    r"\b(?:fighting|struggling|trying) to (?:stay alive|keep living|want to live)\b|\b(?:fight\w*|struggl\w*|tired|exhaust\w*|effort|so hard)\b[^.!?|]{0,40}\bjust to (?:stay alive|keep living|keep breathing)\b(?!\s+(?:as|in)\b)",
     r"\b(?:dying|death|being dead|killing myself|ending it) (?:would|will|could|might) (?:solve|fix|end) (?:everything|it all|all my problems|my problems)\b",
     r"\b(?:not sure|unsure|dont know|wonder(?:ing)?|doubt) (?:if |whether )?(?:my )?life (?:is|is still|s) (?:still )?worth (?:it|living)\b",
     r"\b(?:pills|rope|noose|gun|blade)\b[^.!?|]{0,25}\b(?:ready|right here|in front of me|in my hand|next to me)\b|\b(?:bought|buying|got|found|tied) (?:a |the )?(?:rope|noose)\b|\b(?:bought|buying|buy) (?:a )?(?:gun|firearm|pistol)\b",
     r"\bwont be (?:a burden|a problem|your problem|anyones problem) (?:anymore|any more|for long|soon)\b",
     r"\b(?:go|going|went) away (?:for good|forever|permanently)\b",
-    r"\b(?:painless|quick|easy|quickest|easiest|best) (?:way|ways|method|methods) to (?:die|go|end it|not wake up)\b",
+    r"\b(?:painless|least painful|quick|easy|quickest|easiest|best|cleanest) (?:way|ways|method|methods) (?:out(?=\s*(?:$|[.!?;,|]))|out of (?:this life|it all|everything|the pain|my life|living)\b|to (?:die|go|end it|end things|not wake up|do it)\b)",
     r"\b(?:saying|said) (?:my )?goodbyes\b|\b(?:final|last) goodbyes?\b",
     r"\bmy last (?:day|night|week) (?:on earth|alive|on this planet)\b",
     r"\b(?:wont|will not|not going to|wont even|not gonna) be (?:a problem|a burden|your problem|anyones problem|in anyones way|around|here|alive|bothering anyone|bothering you) (?:much|for much|any|for|a lot) longer\b",
-    r"\b(?:wont|will not) (?:have to|need to) (?:deal|worry|put up) (?:with|about) me (?:much longer|for much longer|anymore|for long|soon)\b",
+    r"\b(?:wont|will not|nobody will|no one will|nobody is going to) (?:have to|need to) (?:deal|worry|put up) (?:with|about) me (?:much longer|for much longer|anymore|for long|soon|after \w+)\b",
+    r"\b(?:last|final) (?:week|day|time|month|night) (?:anyone|anybody|you|they|people|everyone) (?:will |ll )?(?:have to |has to |needs? to )?(?:deal with|see|hear from|put up with|worry about) me\b",
     r"\b(?:want|wanna|wish i could|just want|wish to|want to just) (?:to )?(?:disappear|vanish|not exist|stop existing|cease to exist|not be alive|not be here|fade away|be gone)"
     r"(?:\s+(?:for good|forever|permanently|completely|from (?:this|the) (?:world|earth|planet)|off the face of the earth|without a trace|and never come back))?" + _END,
     r"\b(?:disappear|vanish|be gone) (?:for good|forever|permanently|from (?:this|the) (?:world|earth|planet)|off the face of the earth|and never come back)\b",
@@ -363,8 +376,8 @@ _INDIRECT = _rx(
     r"\b(?:im|i am|i feel like|feel like|i feel|being|ive become|i have become|i became|im just|i was born) (?:\w+ ){0,3}?burden\b"
     r"(?!\s+(?:on|to|for) (?:the |our |my |this |that )?(?:\w+ ){0,2}?(?:budget|cluster|gpus?|infra\w*|servers?|pipeline|codebase|bill|costs?|velocity|sprint|project|roadmap|deadline|oncall|system|review|queue|team|colleagues|coworkers|manager|lead|company)\b)",
     # Someone gone and the world relieved, indifferent or better: "if I vanished", "if I died tomorrow".
-    r"\b(?:if|when|once) i " + _GONE + r"\b[^.!?|]{0,40}\b(?:relief|relieved|better|easier|happier|simpler|lighter|fine|notice|care|miss me|matter|difference)\b",
-    r"\b(?:relief|relieved|better|easier|happier|simpler|lighter|notice|care|miss me|matter|difference)\b[^.!?|]{0,40}\b(?:if|when|once) i " + _GONE + r"\b",
+    r"\b(?:if|when|once) i " + _GONE + r"\b[^.!?|]{0,40}\b(?:relief|relieved|better|easier|happier|simpler|lighter|fine|notice|care|miss me|matter|difference|get over it|move on)\b",
+    r"\b(?:relief|relieved|better|easier|happier|simpler|lighter|notice|care|miss me|matter|difference|get over it|move on)\b[^.!?|]{0,40}\b(?:if|when|once) i " + _GONE + r"\b",
     r"\b(?:nobody|no one|noone|would anyone|would anybody|does anyone|will anyone)\b[^.!?|]{0,25}\b(?:notice|care|miss me|mind|realise|realize)\b[^.!?|]{0,10}\b(?:if|when|once) i " + _GONE + r"\b",
     r"\b(?:world|everyone|everybody|they|it)\b[^.!?|]{0,30}\b(?:keep (?:going|spinning|turning)|go on|be (?:just )?fine)\b[^.!?|]{0,20}\bwithout me\b",
     r"\b(?:better off|worth more|better) (?:with (?:the |my )?life insurance|dead than alive)\b|\blife insurance\b[^.!?|]{0,40}\b(?:better off|pay ?out|worth more|for my (?:family|kids|wife|husband|partner))\b",
@@ -383,6 +396,17 @@ _INDIRECT = _rx(
     # Software words turned on oneself: "uninstall myself", "kill -9 on myself", "rage quit life".
     r"\b(?:uninstall\w*|delet\w*|terminat\w*|kill -9|kill dash nine|deprecat\w*|garbage collect\w*|rm -rf|unplug\w*|shut\w* down|power\w* off|sigkill\w*)(?: on| of)? (?:myself|me for good|me permanently)\b",
     r"\b(?:rage ?quit\w*|quit\w*|exit\w*|log\w* (?:off|out)(?: of| from)?|opt\w* out of|unsubscrib\w* from|uninstall\w*|delet\w*) (?:life|living|existence|this life|being alive|the world)\b(?!\s+(?:in|at|as|on)\b)",
+    # Blood as relief, the voice that says jump, looking forward to death, removing oneself.
+    r"\b(?:until|till|til) (?:my (?!eyes|ears)\w+|it|they|i) (?:bled|bleed|bleeds|bleeding)\b|\bfelt good to (?:hurt|bleed|feel pain)\b",
+    r"\b(?:voice|voices) in my head\b[^.!?|]{0,30}\b(?:tell\w*|say\w*)\b[^.!?|]{0,15}\b(?:jump|die|kill myself|end it|hurt myself)\b|\bi should (?:just )?(?:jump(?=\s*(?:$|[.!?;,|]|off\b|from\b|in front\b))|die\b|end it\b|kill myself\b)",
+    r"\blooking forward to (?:dying|death|it all ending|not being here|not existing|my death)\b|\b(?:not|no longer) (?:scared|afraid) (?:of|to) (?:die|dying|death)(?: anymore| any more)\b",
+    r"\b(?:remove|removing|erase|erasing|eliminate|eliminating) myself\b(?!\s+(?:from|off|out of|as|for|to)\b)",
+    r"\b(?:sleep|asleep)\b[^.!?|]{0,15}\bstay asleep\b(?!\s+(?:until|till|til|for)\b)|\bpermanent (?:rest|sleep|escape|exit|break from (?:everything|it all|life|all of it))\b",
+    r"\b(?:living|life|being alive|existing)\b[^.!?|]{0,25}\b(?:want to|ready to) stop(?: doing(?: it| that| this)?| it)?(?=\s*(?:$|[.!?;,|]))",
+    r"\b(?:hope|hoping|wish|pray\w*)\b[^.!?|]{0,20}\bi (?:wont|dont|will not|do not|never|would not|wouldnt) (?:survive|wake up from|come back from|recover from)\b",
+    r"\b(?:my |the )?(?:family|kids|parents|wife|husband|partner|friends|loved ones)\b[^.!?|]{0,10}\b(?:to read|to find|to have) (?:after|afterwards|when im gone|once im gone)\b",
+    r"\b(?:done|gone|break|end\w*|out|leav\w*|stop\w*|rest|quit\w*)\b[^.!?|]{0,40}\bi dont mean (?:with )?(?:a vacation|a holiday|the job|my job|work|this job|quitting|resigning|leaving the company)\b",
+    r"\b(?:telling me|tells me|told me|i think|i feel like|feel like|i know|maybe|sometimes i think)\b[^.!?|]{0,10}\b(?:everyone|everybody|my family|people|they)(?: would| will|d)(?: all)? be (?:so |just )?(?:relieved|better off|happier)(?=\s*(?:$|[.!?;|]))",
     # One's own funeral, not growing old, holding on only until a date.
     r"\b(?:come|came|show up|go|attend|cry|speak|be) (?:to|at) my (?:own )?funeral\b|\b(?:plan\w*|imagin\w*|pictur\w*|think\w* about|thought about) my (?:own )?funeral\b",
     r"\b(?:dont|cant|do not|cannot|never) (?:really )?(?:see|picture|imagine) myself (?:getting old|growing old|getting older|reaching (?:\d+|thirty|forty|fifty)|making it (?:to|past) (?:\d+|thirty|forty|fifty|next year|old age))\b",
@@ -442,6 +466,8 @@ _INDIRECT = _rx(
     r"\b(?:meglio|piu felici)\b[^.!?|]{0,25}\b(?:senza di me|se (?:io )?(?:sparissi|non ci fossi|morissi|non esistessi))\b",
     r"\b(?:un|una) peso per (?:tutti|gli altri|la mia famiglia)\b|\bsono (?:solo )?un peso\b",
     r"\b(?:non svegliarmi piu|dormire per sempre|sparire per sempre)\b|\blettere? d addio\b",
+    r"\b(?:mas facil|mejor) (?:seria )?no (?:despertar(?:me)?|estar|existir|vivir)\b|\bsumir (?:de vez|para sempre)\b|\bmeglio (?:morire|non vivere|sparire)\b",
+    r"\bnon esserci piu\b|\bne plus etre la\b|\b(?:no|ya no) (?:estar|existir) (?:mas|aqui)\b|\bnao estar mais aqui\b",
 )
 
 # Phrases that mean leaving a job, travelling or taking time off: when one is in the message, the
@@ -455,14 +481,16 @@ _AWAY = re.compile(
 _WORK_THING = (r"(?:job|jobs|work|team|company|project|role|position|career|field|industry|tech|ml|academia|research|place|slack|email"
                r"|jira|meetings?|standups?|retro|1:1|one on one|review|oncall|on call|sprint|manager|boss|org|reorg|code|codebase|repo|bug"
                r"|ticket|pipeline|model|deploy\w*|cluster|gpus?|servers?|framework|python|tool|app|twitter|linkedin|social media|phone"
-               r"|caffeine|coffee|sugar|alcohol|drinking|smoking|them|him|her|you|that guy|series|release|launch|migration|notebooks?"
-               r"|kaggle|leetcode|interviews?|paper|deadline|demo|dataset|data|benchmark|docs|tests?|pings|notifications|quarter|okrs?)")
+               r"|series|release|launch|migration|notebooks?|kaggle|leetcode|interviews?|paper|deadline|demo|dataset|data|benchmark|docs"
+               r"|tests?|pings|notifications|quarter|okrs?)")
 _WORK = re.compile(r"\b" + _WORK_THING + r"\b")
+# What else "done with ... for good" can be about: a habit, or a person ("done with him for good").
+_NOT_LIFE = r"(?:" + _WORK_THING + r"|caffeine|coffee|sugar|alcohol|drinking|smoking|them|him|her|you|that guy)"
 # Finality: gone, done, checking out, making it stop... for good, forever, permanently; crisis unless
 # the message is about leaving a job or a trip, or the thing ended is work ("done with this team for good").
 _FINALITY = _rx(
     r"\b(?:done|gone|over|finished|through|out|check(?:ing|ed)? out|leav\w*|go away|going away|disappear\w*|vanish\w*|stop\w*|end\w*|let go|give up|giving up|away)\b"
-    r"(?:(?!\b" + _WORK_THING + r"\b)[^!?|]){0,40}?\b(?:for good|forever|for ever|permanently|once and for all|for real this time)\b",
+    r"(?:(?!\b" + _NOT_LIFE + r"\b)[^!?|]){0,40}?\b(?:for good|forever|for ever|permanently|once and for all|for real this time)\b",
     r"\b(?:wont|dont|will not|do not|not going to|no longer) (?:\w+ )?(?:need|be needing|have (?:any )?use for)\b[^.!?|]{0,25}\bwhere (?:im|i am) going\b",
     r"\b(?:wrote|written|left|leaving|write) (?:a|the|my) (?:note|letter)(?=\s*(?:$|[.!?;|]|just in case|in case|for (?:when|after|my (?:family|kids|parents|wife|husband|partner))))",
     r"\b(?:sorted|sorting|sort|put|putting|got|getting|organi[sz]\w*|updated|wrote) (?:out )?(?:all )?my (?:affairs|will|passwords|accounts|finances|paperwork)\b[^|]{0,60}\b(?:nobody|no one|after|when im gone|in order|deal with|doesnt have to|dont have to)\b",
@@ -481,6 +509,7 @@ _FAREWELL = _rx(
     r"\b(?:none of (?:this|it)|nothing) (?:will|wont|is going to|will even|going to) (?:be )?(?:my problem|matter(?: to me)?)\b",
     r"\bmade (?:my )?peace with (?:it|that|dying|death|everything|my decision|going|leaving|the idea)\b",
     r"\bsaid (?:everything|all) i (?:needed|wanted|had) to say\b",
+    r"\beverything is (?:arranged|in order|taken care of)\b|\bmy (?:cat|dog|pets?|cats|dogs|plants) (?:goes|go|will go|is going|are going) to (?:my|a|an|the) (?:sister|brother|friend|neighbou?r|mom|mum|dad|parents|family|cousin|new home|colleague|coworker)\b",
     r"\b(?:thinking (?:about|of)|think about|want to|ready to|planning (?:to|on)|considering|tempted to|urge to|might|going to) (?:just )?check(?:ing)? out\b"
     r"(?!\s+(?:early|of|the|a|an|this|that|these|those|some|new|for the (?:day|night|weekend)|at|from|mentally|emotionally|now|tonight|today|tomorrow|by)\b)",
     r"\b(?:make|making) (?:it all|everything|all of it) stop\b",
@@ -508,7 +537,7 @@ _HEALTH = _rx(
     r"\b(?:havent|hardly|barely|not|haven't) (?:been )?(?:slept|sleeping)\b|\bsleep(?:ing)? (?:\w+ )?(?:\d+|two|three|four|a few|few) hours\b|\b(?:havent|hasnt|not|barely|hardly) (?:eaten|been eating|had (?:a |any )?(?:proper |real |decent )?(?:meal|food))\b",
     r"\b(?:lie|lying|lay|laying) awake\b|\bawake (?:until|till|at) (?:\d|dawn|morning)",
     r"\bwak(?:e|ing) up (?:at )?(?:\d|every night|in the middle of the night|at night|in a panic|drenched|sweating|with my heart)",
-    r"\bchest (?:pain|pains|tightness|tight|hurts|pressure)\b|\bpains? in my chest\b|\btight(?:ness)? (?:in my )?chest\b",
+    r"\bchest (?:gets |is |feels |goes |getting )?(?:pain|pains|tightness|tight|hurts|pressure|heavy)\b|\bpains? in my chest\b|\btight(?:ness)? (?:in my )?chest\b",
     r"\bheart (?:keeps |is |was |keeps on )?(?:racing|races|raced|pounding|pounds|palpitations|skipping beats|skips beats|beats too fast)\b|\bpalpitations\b",
     r"\b(?:panic|anxiety) attacks?\b|\b(?:cant|cannot|couldnt) breathe\b|\bshort(?:ness)? of breath\b",
     r"\b(?:cant|cannot|havent been able to|stopped|not|barely|hardly|forget to|forgetting to) (?:eat|eating)\b|\bno appetite\b|\blost my appetite\b|\bskipping meals\b",
@@ -519,7 +548,7 @@ _HEALTH = _rx(
     r"\b(?:keep|kept|been|cant stop) crying\b|\bcry(?:ing)? (?:every day|myself to sleep|in the (?:car|bathroom|shower|toilet))\b",
     r"\b(?:feel|feeling|felt|think im|i might be|i am|im) (?:so |really |very |deeply )?(?:depressed|numb all the time|hopeless all the time)\b|\bmy (?:anxiety|depression)\b",
     r"\b(?:stomach|gut) (?:problems|issues|pain|cramps|aches?)\b|\b(?:feel|feeling) (?:physically )?(?:sick|nauseous)\b|\bthrow(?:ing)? up\b|\bvomit\w*",
-    r"\bblood pressure\b|\b(?:eye|eyelid) (?:twitch\w*)\b|\bnightmares\b|\bgrinding my teeth\b|\bhair (?:is )?falling out\b|\b(?:sleeping pills|antidepressants)\b",
+    r"\bblood pressure\b|\b(?:eye|eyelid) (?:twitch\w*)\b|\bnightmares\b|\b(?:grinding|clench\w*) my (?:teeth|jaw)\b|\bjaw (?:hurts|pain|aches?)\b|\bhair (?:is )?falling out\b|\b(?:sleeping pills|antidepressants)\b",
     # French
     r"\binsomnies?\b|\b(?:n arrive|arrive) (?:plus|pas) a (?:dormir|manger)\b|\bje (?:ne )?dors (?:plus|pas|mal)\b",
     r"\bdouleurs? (?:a la |dans la |thoraciques?)(?:poitrine)?\b|\bcrises? (?:d angoisses?|de panique)\b",
