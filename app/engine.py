@@ -51,6 +51,7 @@ class Engine:
     def warm_up(self) -> None:
         """Pay the one-off costs (embedding the flows' banks) before the first person arrives."""
         checkin.warm_up(self.retriever)
+        safety.assess("warming up the crisis check, nothing more", embedder=self.retriever.index.embedder)
 
     def welcome(self) -> Reply:
         return Reply(mode="ask", text=texts("engine")["welcome"], choices=list(texts("ask")["choices"]))

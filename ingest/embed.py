@@ -10,6 +10,7 @@ and a query process that never imports torch.
 from __future__ import annotations
 
 import json
+import threading
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -78,6 +79,9 @@ def export_onnx(target: Path) -> None:
     partial.replace(target)  # a half-written model is never picked up
 
 
+_LOADING = threading.Lock()
+
+
 class Embedder(Embeddings):
     """LangChain embeddings over the ONNX export; normalised mean pooling, as the model card does."""
 
@@ -90,6 +94,11 @@ class Embedder(Embeddings):
     def _load(self) -> None:
         if self._session is not None:
             return
+        with _LOADING:  # concurrent first requests (the web app) must not build several sessions
+            if self._session is None:
+                self._load_now()
+
+    def _load_now(self) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -97,7 +106,7 @@ class Embedder(Embeddings):
             export_onnx(self.onnx_path)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
+        session = onnxruntime.InferenceSession(
             str(self.onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         tokenizer = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
@@ -105,6 +114,7 @@ class Embedder(Embeddings):
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
         self._tokenizer = tokenizer
+        self._session = session  # last: a non-None session means the embedder is ready
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         self._load()
