@@ -126,6 +126,7 @@ _IDIOM = _rx(
     # Hyperbole whose subject is tiredness or a thing: "so tired I could die", "my motivation died".
     r"\b(?:so|too) (?:\w+ ){1,3}(?:that )?i could (?:just |literally )?die\b(?!\s+(?:and|if|tonight|right now|for real)\b)",
     r"\bmy (?:motivation|soul|laptop|phone|battery|brain|enthusiasm|passion|interest|inbox|social life|creativity|patience|headphones|keyboard|plant|car) (?:has |just |finally |slowly |basically )?(?:died|is dead|is dying)\b",
+    r"\bat the end of my (?:rope|tether)\b",
     r"\b(?:sleep|stay asleep|hibernate) (?:until|till|til) (?:monday|the weekend|friday|next week|next year|spring|noon|the launch|it ships)\b|\bliving out of (?:a |my )?(?:suitcase|boxes|hotels?|backpack)\b",
     r"\bkill(?:ed|ing|s)? (?:-9 |the |this |that |my |our |a |all |off )*(?:\w+ )?(?:runs?|jobs?|process\w*|pods?|containers?|kernels?|workers?|features?|branch\w*|experiments?|sweeps?|sessions?|tasks?|it)\b",
     r"\b(?:want(?:ed)? to |wanna )?die (?:of|from) (?:embarrassment|shame|boredom|laughter|laughing|cringe)\b|\blaugh\w* so hard (?:that )?i (?:thought i d|thought id|could|nearly|almost) die\w*",

@@ -1,7 +1,7 @@
 """Scores app/safety.py on the labelled messages in this folder; also chooses the embedding thresholds.
 
 `python -m evals.crisis.metrics [--sweep] [SET ...]` prints the report for each set (messages, blind,
-blind5, blind6, blind7; all by default), with and without the embedder, and, with --sweep, the
+blind5 to blind8; all by default), with and without the embedder, and, with --sweep, the
 embedding-only figures per threshold on the tuning split of the sets tuned on (messages and blind).
 """
 
@@ -18,7 +18,7 @@ from app import safety
 
 MESSAGES = Path(__file__).parent / "messages.yaml"
 # The labelled sets, in the order they were written (README.md tells how each was measured).
-SETS = {name: Path(__file__).parent / f"{name}.yaml" for name in ("messages", "blind", "blind5", "blind6", "blind7")}
+SETS = {name: Path(__file__).parent / f"{name}.yaml" for name in ("messages", "blind", "blind5", "blind6", "blind7", "blind8")}
 TUNED_ON = ("messages", "blind")  # the thresholds were chosen on these, never on the later rounds
 LABELS = ("crisis", "health", "none")
 KINDS = ("explicit", "indirect", "threat_to_others", "negated", "idiom", "ml_jargon", "health", "ordinary", "other_language")
