@@ -114,9 +114,7 @@ class Engine:
         log.warning("crisis language routed to human help (kind=%s, session=%s)", found.kind, session.session_id[:8])
         marks = session.state.setdefault("crisis", {"active": False, "times": 0})
         marks.update(active=True, times=marks["times"] + 1, kind=found.kind)
-        choices = texts("safety")["crisis"]["choices"]
-        return Reply(mode="crisis", text=safety.crisis_text(found), choices=[choices["continue"], choices["again"]],
-                     state={"crisis": True})
+        return Reply(mode="crisis", text=safety.crisis_text(found), choices=_crisis_choices(), state={"crisis": True})
 
     def _while_paused(self, session: Session, text: str) -> Reply:
         words = texts("safety")["crisis"]
@@ -129,9 +127,14 @@ class Engine:
             return Reply(mode=session.mode, text=f"{words['continue_text']}\n\n{pending['text']}",
                          choices=list(pending["choices"]), state={**pending["state"], "crisis": False})
         found = safety.assess(text, embedder=self.retriever.index.embedder)
-        if not found.crisis:  # keep the last kind (e.g. a threat) for the repeated text
-            found = safety.Assessment(crisis=True, health=False, kind=session.state["crisis"].get("kind", ""), score=0.0)
-        return self._crisis(session, found)
+        if found.crisis:
+            return self._crisis(session, found)
+        if text == words["choices"]["again"]:  # the same fixed text as before (e.g. the threat variant)
+            again = safety.Assessment(crisis=True, health=False, kind=session.state["crisis"].get("kind", ""), score=0.0)
+            return Reply(mode="crisis", text=safety.crisis_text(again), choices=_crisis_choices(), state={"crisis": True})
+        # Not a new crisis, so not labelled one; but no coaching until the person chooses to go on.
+        return Reply(mode=session.mode, text=words["paused_text"], choices=_crisis_choices(),
+                     state={"crisis": False, "paused": True})
 
     def _turn(self, session: Session, text: str) -> Generator[str, None, Reply]:
         """Hand a message to the flow of the session's mode; returns that flow's Reply."""
@@ -202,6 +205,11 @@ class Engine:
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
         return reply
+
+
+def _crisis_choices() -> list[str]:
+    choices = texts("safety")["crisis"]["choices"]
+    return [choices["continue"], choices["again"]]
 
 
 def _last_flow_reply(session: Session) -> dict | None:

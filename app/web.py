@@ -26,7 +26,6 @@ from app.store import Store
 QUICK_REPLY_SLOTS = 6
 # Throwaway turns answered (and not stored) before the server opens, so what loads lazily on a
 # first use (phrase banks, prompt files) is not paid by the first person's first message.
-WARM_UP = ("How do I raise burnout with my manager?", "/checkin", "/rehearse")
 TURN_CONCURRENCY = 4  # turns answered at once; more only queue for the 2 cores
 PANEL_FOR_MODE = {"ask": "sources", "checkin": "checkin", "rehearse": "script"}  # the tab a reply opens
 _SESSION_ID = re.compile(r"[0-9a-f]{32}")
@@ -351,9 +350,7 @@ def serve(*, engine: Engine, data_dir: Path, host: str, port: int, auth: tuple[s
     os.environ["GRADIO_TEMP_DIR"] = str(cache_dir)
     import gradio as gr
 
-    embedded = Engine(retriever=engine.retriever)  # warming up must not wait on (or bill) a model
-    for text in WARM_UP:
-        embedded.send(embedded.new_session(), text)
+    engine.warm_up()  # the one-off costs, paid before the first person arrives
     store = Store(path=data_dir / "sessions.db")
     conversations = Conversations(engine=engine, store=store, files_dir=data_dir / "downloads")
     demo = build(conversations=conversations, secret=browser_secret(data_dir), cache_dir=cache_dir)
