@@ -134,7 +134,8 @@ def measure_retrieval(retriever, *, repeat: int) -> list[Figure]:
         figures += [Figure(f"retrieval {mode}, p50", p50, "ms"),
                     Figure(f"retrieval {mode}, p95", p95, "ms", 30, note=f"{len(times)} searches, in-process")]
     p50, p95 = _ms(embed)
-    figures.append(Figure("query embedding alone, p50 / p95", p50, "ms", note=f"p95 {p95} ms (the brief: ~15 ms)"))
+    figures += [Figure("query embedding alone, p50", p50, "ms"),
+                Figure("query embedding alone, p95", p95, "ms", note="for reference; the brief: ~15 ms")]
     return figures
 
 

@@ -86,6 +86,10 @@ def _expectation(raw, *, where: str, doc_ids: set[str] | None) -> dict:
     for key in ("state", "state_includes", "scores"):
         if key in expect and not isinstance(expect[key], dict):
             raise DialogueError(f"{where}: {key} must be a mapping")
+    for criterion, bounds in expect.get("scores", {}).items():
+        if not (isinstance(bounds, int) or (isinstance(bounds, list) and len(bounds) == 2
+                                            and all(isinstance(b, int) for b in bounds))):
+            raise DialogueError(f"{where}: scores.{criterion} must be a number or [low, high]")
     for key, wanted in expect.get("state_includes", {}).items():
         expect["state_includes"][key] = wanted if isinstance(wanted, list) else [wanted]
     if "mode" in expect and expect["mode"] not in MODES:

@@ -177,6 +177,7 @@ def test_the_loader_rejects_mistakes_with_the_file_and_turn(tmp_path):
         ("doc", base | {"turns": [{"user": "hi", "expect": {"cited_docs": ["004"]}}]}, "'004', no document"),
         ("mode", base | {"turns": [{"user": "hi", "expect": {"mode": "chat"}}]}, "mode must be one of"),
         ("count", base | {"turns": [{"user": "hi", "expect": {"citations": "some"}}]}, "citations must be"),
+        ("scores", base | {"turns": [{"user": "hi", "expect": {"scores": {"tone": [1]}}}]}, "scores.tone must be"),
     ]:
         with pytest.raises(DialogueError, match=message) as caught:
             load_dialogue(_write(tmp_path, name, broken), doc_ids={"ml-engineer-fatigue"})
