@@ -65,13 +65,13 @@ def test_retrieval_returning_random_passages_fails_the_eval(retriever, monkeypat
 
 
 def test_disabled_crisis_check_fails_the_eval(retriever, monkeypatch, tmp_path):
-    pytest.importorskip("evals.crisis.metrics", reason="the safety check's scorer is not in the tree yet")
     from app import safety
 
     monkeypatch.setattr(safety, "assess", lambda text, *, embedder=None: safety.Assessment(False, False, "none", 0.0))
     report, passed = run(retriever=retriever, out=tmp_path)
-    figures = json.loads((tmp_path / "report.json").read_text())["figures"]
-    assert not passed and figures["crisis_recall"] == 0.0
+    result = json.loads((tmp_path / "report.json").read_text())
+    assert not passed and result["figures"]["crisis_recall"] == 0.0
+    assert result["journeys"]["safety"]["passed"] < result["journeys"]["safety"]["dialogues"]
     assert "crisis_recall" in report.split("## Result")[1]
 
 
