@@ -249,10 +249,6 @@ class Audit:
     verbatim_sentences: int = 0
 
 
-def _plain(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("**", "")).strip()
-
-
 def _well_formed(reply) -> list[str]:
     if not isinstance(reply, Reply):
         return [f"the engine returned {type(reply).__name__}, not a Reply"]
@@ -326,7 +322,7 @@ def _quoted_sentences(quote: str, source: list[str]) -> list[tuple[str, bool]]:
     rest = quote.strip()
     while rest:
         match = next((s for s in by_length if rest.startswith(s) and rest[len(s):len(s) + 1] in ("", " ")), None)
-        piece = match or sentences(rest)[0]
+        piece = match or (sentences(rest) or [rest])[0]
         pieces.append((piece, match is not None))
         rest = rest[len(piece):].strip() if rest.startswith(piece) else ""
     return pieces
