@@ -65,7 +65,12 @@ def _scale(similarity: float) -> float:
 
 def score_text(embedder, text: str) -> dict[str, float]:
     """How strongly a message speaks of each pressure, 0-1."""
-    vectors = np.asarray([embedder.embed_query(u[:2000]) for u in _units(text)], dtype=np.float32)
+    units = _units(text)
+    # One batched pass for the clauses (a dozen single queries cost ~10x more); the whole message
+    # goes through the query cache, as the safety check and retrieval embed it too.
+    vectors = np.asarray([embedder.embed_query(units[0][:2000]),
+                          *(embedder.embed_documents([u[:2000] for u in units[1:]]) if units[1:] else [])],
+                         dtype=np.float32)
     return {pid: round(_scale(float((vectors @ bank.T).max())), 3) for pid, bank in _bank(embedder).items()}
 
 

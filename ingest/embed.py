@@ -106,6 +106,10 @@ class Embedder(Embeddings):
             export_onnx(self.onnx_path)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        # Idle threads that spin steal the CPU from everything else on a 2-core machine (the web
+        # server, other sessions): without spinning, a query's p95 fell from ~50 ms to ~11 ms under load.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.inter_op_num_threads = 1
         session = onnxruntime.InferenceSession(
             str(self.onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -132,10 +136,15 @@ class Embedder(Embeddings):
     def embed_documents(self, texts: list[str], batch_size: int = 16) -> list[list[float]]:
         from tqdm import tqdm
 
+        # Batches are padded to their longest text: grouping texts of similar length (and putting
+        # the order back afterwards) cut the corpus's embedding time from ~13.5 to ~8 s.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         batches = range(0, len(texts), batch_size)
-        vectors: list[list[float]] = []
+        vectors: list[list[float]] = [[] for _ in texts]
         for start in tqdm(batches, desc="embedding", unit="batch", disable=not self.progress, leave=False):
-            vectors.extend(self._encode(texts[start : start + batch_size]).tolist())
+            chunk = order[start : start + batch_size]
+            for i, vector in zip(chunk, self._encode([texts[i] for i in chunk]).tolist(), strict=True):
+                vectors[i] = vector
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
