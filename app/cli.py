@@ -283,5 +283,4 @@ def main() -> None:
     # Operator log lines (e.g. a model that failed) go to stderr, never what the user typed.
     logging.basicConfig(level=logging.WARNING, format="steady: %(message)s")
     logging.getLogger("chromadb").setLevel(logging.ERROR)  # its internal chatter is not user news
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
     cli(prog_name="steady")

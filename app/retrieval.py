@@ -47,7 +47,11 @@ class Retriever:
     """Built once per process over every chunk in the index; `search` is then cheap."""
 
     def __init__(self, *, index: Index) -> None:
+        import logging
+
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG when imported
 
         index.check()
         self.index = index
