@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from app.lines import matches
 from app.prompts import texts
 from app.reply import Reply, citation
 from app.retrieval import Passage, Retriever
@@ -75,8 +76,7 @@ def score_text(embedder, text: str) -> dict[str, float]:
 
 
 def _has(text: str, cues: list[str]) -> bool:
-    lowered = " " + re.sub(r"[’‘]", "'", text.lower()) + " "
-    return any(re.search(r"(?<![a-z])" + re.escape(cue) + r"(?![a-z])", lowered) for cue in cues)
+    return bool(matches(text, cues))
 
 
 def read_test(text: str) -> dict[str, str]:

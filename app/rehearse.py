@@ -21,14 +21,6 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NUMBER_WORDS = {"ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
                 "seventy": 70, "eighty": 80, "ninety": 90, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "twelve": 12}
-# Pressures a check-in found, as the area the time goes to (used to suggest the case's area).
-CHECKIN_AREAS = {"scope_creep": "data cleaning and ETL work", "workload": "firefighting and deadline work",
-                 "production_gap": "prototypes that don't reach production", "research_pressure": "research deadlines",
-                 "compute_constraints": "working around missing compute and tooling",
-                 "keeping_up": "keeping up with new tools", "gpu_guilt": "running and re-running experiments",
-                 "reproducibility_doubt": "reproducing and re-checking results",
-                 "metric_obsession": "chasing benchmark metrics", "ethics_weight": "fairness fixes under deadline",
-                 "displacement": "work that's being automated"}
 
 
 def _words() -> dict:
@@ -39,7 +31,7 @@ def start(*, checkin_top: list[str] | None = None, persona: str | None = None, c
     """A new rehearsal; `case` and `persona` carry over when running it again with a harder manager."""
     memory = {"stage": "case", "case": dict.fromkeys(_words()["case"]), "asked": None, "persona": persona,
               "beat": None, "feedback": [], "transcript": [], "skipped": [],
-              "suggested_area": CHECKIN_AREAS.get((checkin_top or [None])[0] or "")}
+              "suggested_area": _words()["checkin_areas"].get((checkin_top or [None])[0] or "")}
     if case:
         memory["case"].update(case)
         return memory, _roleplay_start(memory, persona or "supportive")
