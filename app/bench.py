@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -167,7 +168,7 @@ def measure_turns(retriever, *, repeat: int, suite: Path = DIALOGUES) -> list[Fi
 
 def measure_ask_process(data_dir: Path, *, repeat: int) -> Figure:
     times = [_timed_process(["-m", "app", "ask", ASK_QUESTION], data_dir=data_dir) for _ in range(max(repeat, 3))]
-    return Figure("`steady ask` as a whole process, median", round(statistics.median(times), 2), "s", 8,
+    return Figure("`steady ask` as a whole process, median", round(statistics.median(times), 2), "s", 3,
                   note=f"{len(times)} runs: {', '.join(f'{t:.2f}' for t in times)} s")
 
 
@@ -185,24 +186,20 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return tuple(round(int(fields[k].split()[0]) / 1024, 1) for k in ("VmRSS", "VmHWM"))
 
 
-def _chat(base: str, text: str, session_id: str) -> dict:
-    """One turn through the web app's API (Gradio's call/<api_name> protocol)."""
-    body = json.dumps({"data": [text, session_id]}).encode()
-    request = urllib.request.Request(f"{base}/gradio_api/call/chat", data=body,
-                                     headers={"Content-Type": "application/json"})
+def _chat(base: str, text: str, session_id: str, *, token: str) -> dict:
+    """One turn through the web app's JSON API (POST /api/chat) as the owner `token`."""
+    body = json.dumps({"text": text, "session_id": session_id}).encode()
+    request = urllib.request.Request(f"{base}/api/chat", data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=60) as response:
-        event = json.loads(response.read())["event_id"]
-    with urllib.request.urlopen(f"{base}/gradio_api/call/chat/{event}", timeout=60) as response:
-        lines = response.read().decode().splitlines()
-    data = [line.removeprefix("data:").strip() for line in lines if line.startswith("data:")]
-    return json.loads(data[-1])[0]
+        return json.loads(response.read())
 
 
 def measure_server(data_dir: Path) -> Figure:
     import importlib.util
 
     if importlib.util.find_spec("app.web") is None:
-        return Figure("web server memory (RSS)", None, "MB", 1200, note="n/a: the web app is not built yet")
+        return Figure("web server memory (RSS)", None, "MB", 800, note="n/a: the web app is not built yet")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], env=_env(data_dir),
@@ -215,17 +212,17 @@ def measure_server(data_dir: Path) -> Figure:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    return Figure("web server memory (RSS)", None, "MB", 1200, note="n/a: the server did not start")
+                    return Figure("web server memory (RSS)", None, "MB", 800, note="n/a: the server did not start")
                 time.sleep(0.5)
-        session = ""
+        session, token = "", secrets.token_urlsafe(32)
         try:
             for text in SERVER_TURNS:
-                session = _chat(base, text, session).get("session_id", session)
+                session = _chat(base, text, session, token=token).get("session_id", session)
         except (OSError, ValueError, KeyError, IndexError) as exc:
-            return Figure("web server memory (RSS)", None, "MB", 1200,
+            return Figure("web server memory (RSS)", None, "MB", 800,
                           note=f"n/a: driving a turn failed ({exc.__class__.__name__})")
         rss, peak = _rss_mb(server.pid)
-        return Figure("web server memory (RSS)", rss, "MB", 1200,
+        return Figure("web server memory (RSS)", rss, "MB", 800,
                       note=f"after {len(SERVER_TURNS)} turns through the API; peak {peak} MB")
     finally:
         server.terminate()

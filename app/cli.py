@@ -11,6 +11,11 @@ import click
 from app import config
 
 
+def _text(argument: str) -> str:
+    """A command-line argument as printable text: bytes that weren't UTF-8 become U+FFFD."""
+    return argument.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _say(message: str) -> None:
     click.echo(message, err=True)
 
@@ -87,6 +92,12 @@ def ingest_command(corpora: tuple[Path, ...], rebuild: bool) -> None:
         summary = ingest(index=index, bundled=config.BUNDLED_CORPUS, extra=list(corpora), rebuild=rebuild)
     except OSError as exc:
         _fail(f"Could not write the index in {index.data_dir}: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - Chroma reports a full disk as its own internal error
+        import shutil
+
+        full = shutil.disk_usage(index.data_dir).free < 50 * 2**20
+        reason = "the disk is full" if full else f"{type(exc).__name__}: {exc}"
+        _fail(f"Could not write the index in {index.data_dir} ({reason}). Free some space and run `steady ingest` again.")
     if summary.rebuilt:
         _say(f"Rebuilt the index from scratch: {summary.rebuilt}.")
     for problem in summary.problems:
@@ -102,7 +113,8 @@ def ingest_command(corpora: tuple[Path, ...], rebuild: bool) -> None:
 def retrieve_command(query: str, k: int, as_json: bool, mode: str) -> None:
     """Show the passages of the guidance that best match QUERY ('-' reads one query a line from stdin)."""
     retriever = _retriever()
-    queries = (line.rstrip("\n") for line in sys.stdin) if query == "-" else iter([query])
+    sys.stdin.reconfigure(errors="replace")  # binary input becomes U+FFFD instead of a traceback
+    queries = (line.rstrip("\n") for line in sys.stdin) if query == "-" else iter([_text(query)])
     for text in queries:
         if not text.strip():
             if query != "-":
@@ -124,7 +136,7 @@ def retrieve_command(query: str, k: int, as_json: bool, mode: str) -> None:
 def ask_command(question: str, as_json: bool) -> None:
     """Answer one QUESTION from the guidance, with citations."""
     engine = _engine()
-    reply = engine.send(engine.new_session(), question)
+    reply = engine.send(engine.new_session(), _text(question))
     if as_json:
         payload = {"answer": reply.text, "citations": reply.citations, "grounded": bool(reply.state.get("grounded")),
                    "mode": reply.mode, "notice": reply.notice}
@@ -146,7 +158,7 @@ def chat_command(jsonl: bool) -> None:
                 continue
             try:
                 request = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
                 request = None
             text = request.get("text") if isinstance(request, dict) else None
             if not isinstance(text, str):
@@ -175,59 +187,121 @@ def chat_command(jsonl: bool) -> None:
                 _print_reply(item, streamed=streamed)
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    try:
-        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # any other host name may resolve to anything
-        return False
-
-
-def _serve_auth(*, host: str, no_auth: bool) -> tuple[str, str] | None:
-    """STEADY_AUTH as (user, password); required before anything but loopback is exposed."""
+def _access(*, host: str, no_auth: bool):
+    """Who may use the server: the users file or STEADY_AUTH (sign-in), a trusted proxy header, or each
+    browser on its own. Anything but loopback needs one of the first two, or --no-auth."""
     import os
 
+    from app.gate import is_loopback
+    from app.owners import Users, parse_auth_env
     from app.prompts import texts
+    from app.server import Access
 
     words = texts("web")["serve"]
     configured = os.environ.get("STEADY_AUTH", "")
-    if configured:
-        user, _, password = configured.partition(":")
-        if not user or not password:
-            _fail(words["bad_auth"])
-        return user, password
-    if not _is_loopback(host) and not no_auth:
+    try:
+        extra = parse_auth_env(configured) if configured else {}
+    except ValueError:
+        _fail(words["bad_auth"])
+    users = Users(path=config.data_dir() / "users.json", extra=extra)
+    header = os.environ.get("STEADY_TRUSTED_USER_HEADER", "").strip()
+    proxies = frozenset(a.strip() for a in os.environ.get("STEADY_TRUSTED_PROXIES", "127.0.0.1").split(",") if a.strip())
+    hosts = frozenset(h.strip() for h in os.environ.get("STEADY_ALLOWED_HOSTS", "").split(",") if h.strip())
+    access = Access(users=users if users else None, proxy_header=header, proxy_addresses=proxies, extra_hosts=hosts)
+    if not is_loopback(host) and not (access.users or header) and not no_auth:
         _fail(words["needs_auth"].format(host=host))
-    return None
+    return access
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--no-auth", is_flag=True, help="Allow a non-loopback --host without STEADY_AUTH (anyone reaching it can read your sessions).")
+@click.option("--no-auth", is_flag=True, help="Allow a non-loopback --host without sign-in (each browser still sees only its own conversations).")
 def serve_command(host: str, port: int, no_auth: bool) -> None:
-    """Serve the web app on http://127.0.0.1:7860 (STEADY_AUTH=user:password asks for a password)."""
+    """Serve the web app on http://127.0.0.1:7860 (`steady users add NAME` turns on sign-in)."""
+    from app.gate import is_loopback
     from app.prompts import texts
+    from app.server import serve
     from app.store import StoreError
-    from app.web import serve
 
-    auth = _serve_auth(host=host, no_auth=no_auth)
+    access = _access(host=host, no_auth=no_auth)
     words = texts("web")["serve"]
     engine = _engine()  # builds or refreshes the index first, so the first request is quick
 
     def ready(url: str) -> None:
-        key = "auth" if auth else ("loopback" if _is_loopback(host) else "no_auth")
+        key = "auth" if access.users else "proxy" if access.proxy_header else (
+            "loopback" if is_loopback(host) else "no_auth")
         click.echo(words[key].format(url=url, port=port), err=True)
 
     try:
-        serve(engine=engine, data_dir=config.data_dir(), host=host, port=port, auth=auth, ready=ready)
+        serve(engine=engine, data_dir=config.data_dir(), host=host, port=port, access=access, ready=ready)
     except StoreError as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(words["port_busy"].format(port=port, host=host) if "port" in str(exc).lower() else str(exc))
+        _fail(words["port_busy"].format(port=port, host=host) if exc.errno in (98, 13, 99) else str(exc))
     except KeyboardInterrupt:
         click.echo("", err=True)
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Sign-in users for a shared machine (argon2 hashes in the data folder's users.json)."""
+
+
+def _users():
+    from app.owners import Users
+
+    return Users(path=config.data_dir() / "users.json")
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def users_add(name: str, password_stdin: bool) -> None:
+    """Add NAME (or change their password); the password is asked for twice."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        _users().add(name, password)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"{name} can sign in now (restart `steady serve` if it is running).")
+
+
+@users_group.command("remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Remove NAME: they can no longer sign in (their conversations stay until `steady forget`)."""
+    if not _users().remove(name):
+        _fail(f"There is no user {name}.")
+    click.echo(f"{name} removed.")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    for name in _users().names():
+        click.echo(name)
+
+
+@cli.command("forget")
+@click.option("--all", "everything", is_flag=True, help="Every conversation of every owner.")
+@click.option("--user", "user", metavar="NAME", help="Every conversation of one signed-in user.")
+def forget_command(everything: bool, user: str | None) -> None:
+    """Delete stored conversations (the operator's tool; people delete their own on the History tab)."""
+    from app.owners import user_owner
+    from app.store import Store
+
+    if everything == bool(user):
+        _fail("Say what to forget: --all, or --user NAME.")
+    store = Store(path=config.data_dir() / "sessions.db")
+    if everything:
+        store.delete_everything()
+        click.echo("Deleted every conversation.")
+    else:
+        click.echo(f"Deleted {len(store.delete_owner(owner=user_owner(user)))} conversations of {user}.")
+    store.close()
 
 
 @cli.command("eval")
@@ -279,8 +353,16 @@ def bench_command(llm: str, json_file: Path | None, repeat: int) -> None:
 
 def main() -> None:
     import logging
+    import os
+
+    os.umask(0o077)  # everything Steady writes (index, database, keys) is readable by its owner only
 
     # Operator log lines (e.g. a model that failed) go to stderr, never what the user typed.
     logging.basicConfig(level=logging.WARNING, format="steady: %(message)s")
     logging.getLogger("chromadb").setLevel(logging.ERROR)  # its internal chatter is not user news
+    folder = config.data_dir()
+    if folder.exists() and not folder.is_dir():
+        click.echo(f"Error: STEADY_DATA_DIR={folder} is a file; point it at a folder (it is created if missing).",
+                   err=True)
+        sys.exit(2)
     cli(prog_name="steady")

@@ -6,6 +6,7 @@ of the session's mode. It knows nothing of Gradio or of the terminal.
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 import unicodedata
@@ -238,7 +239,7 @@ def export_markdown(session: Session) -> str:
     lines = ["# Steady conversation", ""]
     for turn in session.history:
         who = "You" if turn["role"] == "user" else "Steady"
-        lines += [f"**{who}:** {turn['text']}", ""]
+        lines += [f"**{who}:** {html.escape(turn['text'], quote=False)}", ""]  # no HTML of theirs runs where it's opened
         for c in turn.get("citations", []):
             lines.append(f"> [{c['n']}] {c['title']} — {c['section']}")
         if turn.get("citations"):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import manager, rubric
 from app.prompts import template, texts
@@ -278,15 +279,43 @@ def email(case: dict, *, today: date | None = None) -> str:
 
 
 def ics(case: dict, *, today: date | None = None) -> str:
-    """A calendar entry for the follow-up meeting; stable UID so re-downloading doesn't duplicate it."""
+    """The follow-up meeting as an iCalendar file (icalendar escapes and folds every field), in the
+    machine's time zone; a stable UID so downloading it again doesn't duplicate the meeting."""
+    from icalendar import Calendar, Event
+
     when = follow_up_date(today)
+    zone = local_zone()
     uid = hashlib.sha1(f"{when}{sorted(filled(case).items())}".encode()).hexdigest()[:16]
-    description = "\\n".join(a.lstrip("- ") for a in actions(case)).replace(",", "\\,")
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Steady//Rehearse//EN", "BEGIN:VEVENT",
-                        f"UID:{uid}@steady.local", f"DTSTAMP:{(today or date.today()):%Y%m%d}T000000Z",
-                        f"DTSTART:{when:%Y%m%d}T100000", f"DTEND:{when:%Y%m%d}T103000",
-                        "SUMMARY:Follow-up: workload plan", f"DESCRIPTION:{description}",
-                        "END:VEVENT", "END:VCALENDAR", ""])
+    calendar = Calendar()
+    calendar.add("prodid", "-//Steady//Rehearse//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"{uid}@steady.local")
+    event.add("dtstamp", datetime.combine(today or date.today(), time(0, 0), tzinfo=timezone.utc))
+    event.add("dtstart", datetime.combine(when, time(10, 0), tzinfo=zone))
+    event.add("dtend", datetime.combine(when, time(10, 30), tzinfo=zone))
+    event.add("summary", _words()["ics_summary"])
+    event.add("description", "\n".join(a.lstrip("- ") for a in actions(case)))
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode("utf-8")
+
+
+def local_zone() -> ZoneInfo:
+    """This machine's named time zone (TZ, then /etc/localtime), UTC when it can't be told."""
+    import os
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(os.path.realpath("/etc/localtime").split("zoneinfo/", 1)[1])
+    except IndexError:
+        pass
+    for name in filter(None, candidates):
+        try:
+            return ZoneInfo(name)
+        except (ValueError, ZoneInfoNotFoundError):
+            continue
+    return ZoneInfo("UTC")
 
 
 def _state(memory: dict) -> dict:

@@ -2,35 +2,39 @@
 
 Every user message is written before the engine sees it; a streamed reply is written as it grows
 and again when it is done, so a page closed mid-answer or a killed server loses nothing that was
-shown. Interface-neutral: the web app (and its API) drive this; it knows nothing of Gradio.
+shown. Every session belongs to one owner (a browser's token or a signed-in user, see app/owners.py): each
+method takes the owner and reads or writes only that owner's sessions. Downloads are rendered when
+asked, never left as files. Interface-neutral: the web app (and its API) drive this; it knows
+nothing of Gradio.
 """
 
 from __future__ import annotations
 
+import html
 import logging
-import shutil
 import threading
 import time
 import traceback
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 
 from app.engine import Engine, Session
 from app.prompts import texts
 from app.reply import Reply
-from app.store import Store
+from app.store import NotYourSession, Store, StoreFull
 
 log = logging.getLogger("steady.sessions")
 PARTIAL_SAVE_SECONDS = 0.5  # how often a reply being streamed is written down
 LOCK_STRIPES = 64
+MAX_STORED_CHARS = 20_000  # a message longer than this is kept (and answered) from its start, with a notice
+WRITE_TRIES = 3  # a full disk may free up in a moment (logs rotated, a download finished)
+WRITE_RETRY_SECONDS = 0.5
 
 
 class Conversations:
-    def __init__(self, *, engine: Engine, store: Store, files_dir: Path) -> None:
+    def __init__(self, *, engine: Engine, store: Store) -> None:
         self.engine = engine
         self.store = store
-        self.files_dir = files_dir  # downloads written for the person (script, calendar file)
         # One turn at a time per session (two tabs on one session take turns); striped so the
         # number of locks stays fixed however many sessions there are.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
@@ -38,21 +42,36 @@ class Conversations:
     def _lock(self, session_id: str) -> threading.Lock:
         return self._locks[zlib.crc32(session_id.encode()) % LOCK_STRIPES]
 
-    def load(self, session_id: str) -> Session:
-        """The stored session, or a new empty one with this id."""
-        row = self.store.session(session_id=session_id)
-        history = [m.body for m in self.store.messages(session_id=session_id)]
+    def owns(self, session_id: str, owner: str) -> bool:
+        """True when the session is the owner's or doesn't exist yet (so it would become theirs)."""
+        return self.store.owner_of(session_id=session_id) in (None, owner)
+
+    def load(self, session_id: str, owner: str) -> Session:
+        """The owner's stored session, or a new empty one with this id; NotYourSession for another's."""
+        if not self.owns(session_id, owner):
+            raise NotYourSession(session_id)
+        row = self.store.session(session_id=session_id, owner=owner)
         if row is None:
-            return Session(session_id=session_id, history=history)
+            return Session(session_id=session_id)
+        history = [m.body for m in self.store.messages(session_id=session_id, owner=owner)]
         return Session(session_id=session_id, mode=row["mode"], history=history, state=row["state"])
 
-    def turn(self, session_id: str, text: str) -> Iterator[str | Reply]:
-        """Answer one message in a stored session: text deltas while a model writes, then the Reply."""
+    def history(self, owner: str) -> list:
+        """The owner's conversations, newest first (app.store.SessionSummary)."""
+        return self.store.sessions(owner=owner)
+
+    def turn(self, session_id: str, text: str, *, owner: str) -> Iterator[str | Reply]:
+        """Answer one message in the owner's stored session: text deltas while a model writes, then the Reply.
+
+        The message is written before the engine sees it; NotYourSession (nothing read or written) for
+        another owner's session, StoreFull when the disk stays full (nothing written, nothing answered)."""
         with self._lock(session_id):
-            session = self.load(session_id)
+            session = self.load(session_id, owner)
             text = (text or "").strip()
-            self.store.add_message(session_id=session_id, mode=session.mode,
-                                   body={"role": "user", "text": text, "mode": session.mode})
+            cut = len(text) > MAX_STORED_CHARS
+            text = text[:MAX_STORED_CHARS]
+            self._write_first(session_id=session_id, owner=owner, mode=session.mode,
+                              body={"role": "user", "text": text, "mode": session.mode})
             produced: list[str] = []
             partial_seq: int | None = None
             saved_at = time.monotonic()
@@ -65,21 +84,36 @@ class Conversations:
                     produced.append(item)
                     # The first piece at once, then at most every PARTIAL_SAVE_SECONDS.
                     if partial_seq is None or time.monotonic() - saved_at >= PARTIAL_SAVE_SECONDS:
-                        partial_seq = self._save_partial(session, produced, partial_seq)
+                        partial_seq = self._save_partial(session, produced, partial_seq, owner)
                         saved_at = time.monotonic()
                     yield item
             finally:
                 if reply is None:  # the page went away (or the server is stopping) mid-answer
                     if produced:
-                        self._save_partial(session, produced, partial_seq)
-                    self.store.save_session(session_id=session_id, mode=session.mode, state=session.state)
+                        self._save_partial(session, produced, partial_seq, owner)
+                    self.store.save_session(session_id=session_id, owner=owner, mode=session.mode, state=session.state)
             body = session.history[-1]  # the engine recorded the reply there
+            if cut and reply is not None:
+                note = texts("web")["stored_cut"].format(limit=MAX_STORED_CHARS)
+                reply.notice = " ".join(n for n in (reply.notice, note) if n)
+                body["notice"] = reply.notice
             if partial_seq is None:
-                self.store.add_message(session_id=session_id, body=body)
+                self.store.add_message(session_id=session_id, owner=owner, body=body)
             else:
-                self.store.update_message(session_id=session_id, seq=partial_seq, body=body, complete=True)
-            self.store.save_session(session_id=session_id, mode=session.mode, state=session.state)
+                self.store.update_message(session_id=session_id, owner=owner, seq=partial_seq, body=body, complete=True)
+            self.store.save_session(session_id=session_id, owner=owner, mode=session.mode, state=session.state)
             yield reply
+
+    def _write_first(self, **message) -> None:
+        """Store the person's message before answering it, retrying briefly while the disk is full."""
+        for attempt in range(WRITE_TRIES):
+            try:
+                self.store.add_message(**message)
+                return
+            except StoreFull:
+                if attempt == WRITE_TRIES - 1:
+                    raise
+                time.sleep(WRITE_RETRY_SECONDS)
 
     def _answer(self, session: Session, text: str) -> Iterator[str | Reply]:
         """The engine's answer; an unexpected fault becomes a calm reply and an operator log line."""
@@ -92,44 +126,42 @@ class Conversations:
             session.history.append({"role": "steady", **reply.to_json()})
             yield reply
 
-    def _save_partial(self, session: Session, produced: list[str], seq: int | None) -> int:
+    def _save_partial(self, session: Session, produced: list[str], seq: int | None, owner: str) -> int:
         body = {"role": "steady", "mode": session.mode, "text": "".join(produced), "interrupted": True}
         if seq is None:
-            return self.store.add_message(session_id=session.session_id, body=body, complete=False)
-        self.store.update_message(session_id=session.session_id, seq=seq, body=body, complete=False)
+            return self.store.add_message(session_id=session.session_id, owner=owner, body=body, complete=False)
+        self.store.update_message(session_id=session.session_id, owner=owner, seq=seq, body=body, complete=False)
         return seq
 
-    def send(self, session_id: str, text: str) -> Reply:
+    def send(self, session_id: str, text: str, *, owner: str) -> Reply:
         """One complete turn (no streaming), for the API and tests."""
         reply = None
-        for item in self.turn(session_id, text):
+        for item in self.turn(session_id, text, owner=owner):
             reply = item
         assert isinstance(reply, Reply)
         return reply
 
-    def feedback(self, session_id: str, *, seq: int, value: str | None) -> bool:
-        return self.store.set_feedback(session_id=session_id, seq=seq, feedback=value)
+    def feedback(self, session_id: str, *, owner: str, seq: int, value: str | None) -> bool:
+        return self.store.set_feedback(session_id=session_id, owner=owner, seq=seq, feedback=value)
 
-    def downloads(self, session: Session) -> dict[str, Path]:
-        """The latest script (with feedback and email, once debriefed) and calendar file, written as files."""
-        state = latest_state(session.history, "script")
-        if not state:
-            return {}
-        folder = self.files_dir / session.session_id
-        folder.mkdir(parents=True, exist_ok=True)
+    def feedback_of(self, session_id: str, *, owner: str) -> dict[int, str | None]:
+        return {m.seq: m.feedback for m in self.store.messages(session_id=session_id, owner=owner)}
+
+    def download(self, session_id: str, *, owner: str, kind: str) -> tuple[str, str] | None:
+        """(file name, content) of the owner's latest script or calendar file, rendered now; None if there is none."""
+        if self.store.owner_of(session_id=session_id) != owner:
+            return None
+        state = latest_state(self.load(session_id, owner).history, "script")
         words = texts("web")["downloads"]
-        files = {"script": folder / words["script_file"]}
-        files["script"].write_text(script_document(state) + "\n", encoding="utf-8")
-        if state.get("ics"):
-            files["ics"] = folder / words["ics_file"]
-            files["ics"].write_text(state["ics"], encoding="utf-8", newline="")  # iCalendar keeps its CRLFs
-        return files
+        if kind == "script" and state:
+            return words["script_file"], script_document(state) + "\n"
+        if kind == "ics" and state.get("ics"):
+            return words["ics_file"], state["ics"]
+        return None
 
-    def delete_everything(self, *, extra_dirs: tuple[Path, ...] = ()) -> None:
-        """Every session, message and file written for the person (and any caches named)."""
-        self.store.delete_everything()
-        for folder in (self.files_dir, *extra_dirs):
-            shutil.rmtree(folder, ignore_errors=True)
+    def forget(self, *, owner: str) -> int:
+        """Delete everything stored for one owner; returns how many conversations went."""
+        return len(self.store.delete_owner(owner=owner))
 
 
 def latest_state(history: list[dict], key: str) -> dict:
@@ -150,7 +182,8 @@ def script_document(state: dict) -> str:
         if text:
             # Each part gets a top-level heading unless it brings its own.
             parts.append(text if text.startswith("# ") else f"# {words[key + '_heading']}\n\n{text}")
-    return "\n\n---\n\n".join(parts)
+    # What the person typed is in there: no HTML of theirs runs wherever the Markdown is opened.
+    return html.escape("\n\n---\n\n".join(parts), quote=False)
 
 
 def latest_citations(history: list[dict]) -> list[dict]:

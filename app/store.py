@@ -44,6 +44,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE messages ADD COLUMN feedback TEXT",
         "CREATE INDEX sessions_by_update ON sessions (updated DESC)",
     ),
+    (  # 3: every session belongs to one owner; sessions from before owners keep '' (nobody's but the operator's)
+        "ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX sessions_by_owner ON sessions (owner, updated DESC)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 FEEDBACK = ("up", "down")
@@ -52,6 +56,14 @@ TITLE_CHARS = 60
 
 class StoreError(RuntimeError):
     """The database can't be used (newer schema, unreadable file); the message says what to do."""
+
+
+class StoreFull(StoreError):
+    """A write failed because the disk (or the data folder's file system) is full; nothing was written."""
+
+
+class NotYourSession(PermissionError):
+    """The session exists and belongs to another owner: nothing was read or written."""
 
 
 @dataclass(frozen=True)
@@ -70,14 +82,22 @@ class SessionSummary:
     messages: int
 
 
+def private_files(db: Path) -> None:
+    """The database and its WAL and shared-memory files, readable by their owner only."""
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            path.chmod(0o600)
+
+
 class Store:
     def __init__(self, *, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._migrate(self._conn())
+        private_files(path)  # the WAL exists now
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -92,6 +112,7 @@ class Store:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA secure_delete=ON")  # deleted messages are overwritten, not left in free pages
             conn.row_factory = sqlite3.Row
+            private_files(self.path)
             self._local.conn = conn
             with self._all_lock:
                 self._all.append(conn)
@@ -100,13 +121,20 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if "full" in str(exc).lower() or "disk i/o" in str(exc).lower():
+                raise StoreFull(f"The disk holding {self.path.parent} is full; nothing was saved.") from exc
             raise
-        conn.execute("COMMIT")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -128,43 +156,56 @@ class Store:
 
     # --- sessions ---------------------------------------------------------------------------
 
-    def save_session(self, *, session_id: str, mode: str, state: dict) -> None:
+    @staticmethod
+    def _claim(conn: sqlite3.Connection, *, session_id: str, owner: str, mode: str, now: float) -> None:
+        """Create the session for `owner`, or check that it is theirs; NotYourSession otherwise."""
+        if not owner:
+            raise ValueError("every session needs an owner")
+        conn.execute(
+            "INSERT INTO sessions (id, created, updated, mode, owner) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (session_id, now, now, mode, owner),
+        )
+        if conn.execute("SELECT owner FROM sessions WHERE id = ?", (session_id,)).fetchone()[0] != owner:
+            raise NotYourSession(session_id)
+
+    def owner_of(self, *, session_id: str) -> str | None:
+        """The session's owner ('' for one stored before owners existed), or None if there is no such session."""
+        row = self._conn().execute("SELECT owner FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else row["owner"]
+
+    def save_session(self, *, session_id: str, owner: str, mode: str, state: dict) -> None:
         """Record the session's mode and flow state (its messages are stored one by one)."""
         now = time.time()
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO sessions (id, created, updated, mode, state) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET updated = excluded.updated, mode = excluded.mode, state = excluded.state",
-                (session_id, now, now, mode, json.dumps(state, ensure_ascii=False)),
-            )
+            self._claim(conn, session_id=session_id, owner=owner, mode=mode, now=now)
+            conn.execute("UPDATE sessions SET updated = ?, mode = ?, state = ? WHERE id = ?",
+                         (now, mode, json.dumps(state, ensure_ascii=False), session_id))
 
-    def session(self, *, session_id: str) -> dict | None:
-        """{"session_id", "mode", "state", "title"}, or None for an unknown session."""
-        row = self._conn().execute("SELECT id, mode, state, title FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    def session(self, *, session_id: str, owner: str) -> dict | None:
+        """{"session_id", "mode", "state", "title"} of the owner's session, or None (unknown, or someone else's)."""
+        row = self._conn().execute("SELECT id, mode, state, title FROM sessions WHERE id = ? AND owner = ?",
+                                   (session_id, owner)).fetchone()
         if row is None:
             return None
         return {"session_id": row["id"], "mode": row["mode"], "state": json.loads(row["state"]), "title": row["title"]}
 
-    def sessions(self, *, limit: int = 50) -> list[SessionSummary]:
-        """Sessions that have at least one message, most recently used first."""
+    def sessions(self, *, owner: str, limit: int = 50) -> list[SessionSummary]:
+        """The owner's sessions that have at least one message, most recently used first."""
         rows = self._conn().execute(
             "SELECT s.id, s.title, s.updated, COUNT(m.id) AS n FROM sessions s JOIN messages m ON m.session_id = s.id "
-            "GROUP BY s.id ORDER BY s.updated DESC LIMIT ?",
-            (limit,),
+            "WHERE s.owner = ? GROUP BY s.id ORDER BY s.updated DESC LIMIT ?",
+            (owner, limit),
         ).fetchall()
         return [SessionSummary(r["id"], r["title"], r["updated"], r["n"]) for r in rows]
 
     # --- messages ---------------------------------------------------------------------------
 
-    def add_message(self, *, session_id: str, body: dict, complete: bool = True, mode: str = "ask") -> int:
-        """Append a message (creating the session if new) and return its position in the session."""
+    def add_message(self, *, session_id: str, owner: str, body: dict, complete: bool = True, mode: str = "ask") -> int:
+        """Append a message (creating the owner's session if new) and return its position in the session."""
         now = time.time()
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO sessions (id, created, updated, mode) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET updated = excluded.updated",
-                (session_id, now, now, mode),
-            )
+            self._claim(conn, session_id=session_id, owner=owner, mode=mode, now=now)
+            conn.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
             if body.get("role") == "user" and body.get("text"):
                 title = " ".join(str(body["text"]).split())[:TITLE_CHARS]
                 conn.execute("UPDATE sessions SET title = ? WHERE id = ? AND title = ''", (title, session_id))
@@ -177,38 +218,54 @@ class Store:
             )
         return seq
 
-    def update_message(self, *, session_id: str, seq: int, body: dict, complete: bool) -> None:
+    def update_message(self, *, session_id: str, owner: str, seq: int, body: dict, complete: bool) -> None:
         """Replace a message's content, e.g. a streamed reply as it grows and when it is done."""
         with self._write() as conn:
             conn.execute(
-                "UPDATE messages SET body = ?, complete = ? WHERE session_id = ? AND seq = ?",
-                (json.dumps(body, ensure_ascii=False), int(complete), session_id, seq),
+                "UPDATE messages SET body = ?, complete = ? WHERE session_id = ? AND seq = ? "
+                "AND session_id IN (SELECT id FROM sessions WHERE owner = ?)",
+                (json.dumps(body, ensure_ascii=False), int(complete), session_id, seq, owner),
             )
 
-    def messages(self, *, session_id: str) -> list[StoredMessage]:
+    def messages(self, *, session_id: str, owner: str) -> list[StoredMessage]:
+        """The owner's session's messages in order (none for someone else's session)."""
         rows = self._conn().execute(
-            "SELECT seq, body, complete, feedback FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+            "SELECT m.seq, m.body, m.complete, m.feedback FROM messages m JOIN sessions s ON s.id = m.session_id "
+            "WHERE m.session_id = ? AND s.owner = ? ORDER BY m.seq", (session_id, owner)
         ).fetchall()
         return [StoredMessage(r["seq"], json.loads(r["body"]), bool(r["complete"]), r["feedback"]) for r in rows]
 
-    def set_feedback(self, *, session_id: str, seq: int, feedback: str | None) -> bool:
-        """Thumbs up/down (or None to clear) on one of Steady's answers; False if there is no such answer."""
+    def set_feedback(self, *, session_id: str, owner: str, seq: int, feedback: str | None) -> bool:
+        """Thumbs up/down (or None to clear) on one of Steady's answers in the owner's session; False if no such answer."""
         if feedback is not None and feedback not in FEEDBACK:
             raise ValueError(f"feedback must be one of {FEEDBACK} or None, not {feedback!r}")
         with self._write() as conn:
             cursor = conn.execute(
-                "UPDATE messages SET feedback = ? WHERE session_id = ? AND seq = ? AND role = 'steady'",
-                (feedback, session_id, seq),
+                "UPDATE messages SET feedback = ? WHERE session_id = ? AND seq = ? AND role = 'steady' "
+                "AND session_id IN (SELECT id FROM sessions WHERE owner = ?)",
+                (feedback, session_id, seq, owner),
             )
         return cursor.rowcount == 1
 
     # --- deleting ---------------------------------------------------------------------------
 
+    def delete_owner(self, *, owner: str) -> list[str]:
+        """Delete the owner's sessions and messages (and shrink the file); returns the deleted session ids."""
+        with self._write() as conn:
+            ids = [r["id"] for r in conn.execute("SELECT id FROM sessions WHERE owner = ?", (owner,))]
+            conn.execute("DELETE FROM messages WHERE session_id IN (SELECT id FROM sessions WHERE owner = ?)", (owner,))
+            conn.execute("DELETE FROM sessions WHERE owner = ?", (owner,))
+        self._shrink()
+        return ids
+
     def delete_everything(self) -> None:
-        """Delete every session and message, and shrink the file so nothing lingers on disk."""
+        """Every owner's sessions and messages (the operator's `steady forget --all`), and shrink the file."""
         with self._write() as conn:
             conn.execute("DELETE FROM messages")
             conn.execute("DELETE FROM sessions")
+        self._shrink()
+
+    def _shrink(self) -> None:
         conn = self._conn()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the WAL held copies of the deleted pages
         conn.execute("VACUUM")

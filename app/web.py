@@ -2,9 +2,10 @@
 
 The chat (streamed when a model writes), quick-reply buttons that follow the reply's `choices`, and
 side tabs: Sources, Check-in (a chart drawn in plain HTML so nothing loads from elsewhere), Script
-(with downloads) and History (resume, delete everything). The browser keeps only its session id,
-encrypted in localStorage with a key kept in the data folder, so a page reopened after a server
-restart finds its conversation again. Flows never import this module; Gradio is imported lazily.
+(with downloads) and History (resume, delete everything). Every handler acts for the request's
+owner (app/gate.py works it out; Gradio hands it over as `request.username`) and sees only that
+owner's conversations. The browser stores nothing: a page reopened, even after a restart, shows
+the owner's latest conversation. Flows never import this module; Gradio is imported lazily.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from app.engine import Engine
 from app.prompts import texts
-from app.sessions import Conversations, latest_citations, latest_state, script_document
-from app.store import Store
+from app.sessions import MAX_STORED_CHARS, Conversations, latest_citations, latest_state, script_document
+from app.store import NotYourSession, SessionSummary, Store, StoreFull
 
 QUICK_REPLY_SLOTS = 6
 # Throwaway turns answered (and not stored) before the server opens, so what loads lazily on a
@@ -168,30 +168,49 @@ def script_markdown(state: dict) -> str:
     return script_document(state) if state.get("script") else texts("web")["script"]["empty"]
 
 
-def history_choices(store: Store) -> list[tuple[str, str]]:
+def history_choices(sessions: list[SessionSummary]) -> list[tuple[str, str]]:
     words = texts("web")["history"]
     choices = []
-    for s in store.sessions():
+    for s in sessions:
         when = time.strftime("%d %b %H:%M", time.localtime(s.updated))
         title = s.title or words["untitled"]
         choices.append((f"{title} · {when} · {words['messages'].format(n=s.messages)}", s.session_id))
     return choices
 
 
+def downloads_html(session_id: str, state: dict) -> str:
+    """Links to the owner-checked download route (app/gate.py); nothing is left on disk."""
+    if not state.get("script"):
+        return ""
+    words = texts("web")["script"]
+    links = [f'<a class="steady-download" id="steady-download-script" href="/download/{session_id}/script" '
+             f'download>{html.escape(words["download_script"])}</a>']
+    if state.get("ics"):
+        links.append(f'<a class="steady-download" id="steady-download-ics" href="/download/{session_id}/ics" '
+                     f'download>{html.escape(words["download_ics"])}</a>')
+    return f'<p class="steady-downloads">{" ".join(links)}</p>'
+
+
 # --- the page ------------------------------------------------------------------------------------
 
-def build(*, conversations: Conversations, secret: str, cache_dir: Path | None = None):
-    """The Gradio Blocks app. `secret` encrypts the session id kept in the browser."""
+def build(*, conversations: Conversations):
+    """The Gradio Blocks app, for mounting behind app/gate.py (which sets each request's owner)."""
     import gradio as gr
 
     words = texts("web")
     welcome = conversations.engine.welcome()
     new_id = lambda: uuid.uuid4().hex  # noqa: E731
 
+    def owner(request: gr.Request) -> str:
+        who = getattr(request, "username", None)
+        if not who:  # the gate lets no request through without one; this is a second lock
+            raise gr.Error(words["gate"]["no_owner"])
+        return who
+
     with gr.Blocks(title=words["title"], analytics_enabled=False) as demo:
-        sid = gr.BrowserState(None, storage_key="steady-session", secret=secret)
+        sid = gr.State(None)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=340):
+            with gr.Column(scale=3, min_width=300):
                 gr.Markdown(f"# {words['title']}\n{words['tagline']}", elem_id="steady-header")
                 chat = gr.Chatbot(
                     label=words["title"], show_label=False, height="62vh", min_height=320, layout="bubble",
@@ -202,19 +221,17 @@ def build(*, conversations: Conversations, secret: str, cache_dir: Path | None =
                     slots = [gr.Button(visible=False, size="sm", variant="secondary", elem_classes="steady-choice")
                              for _ in range(QUICK_REPLY_SLOTS)]
                 box = gr.Textbox(show_label=False, placeholder=words["input_placeholder"], lines=1, max_lines=6,
-                                 submit_btn=words["send"], autofocus=True, elem_id="steady-input")
-            with gr.Column(scale=2, min_width=300):
+                                 max_length=MAX_STORED_CHARS,  # a paste stops here, before the page stalls
+                                 submit_btn=words["send"], autofocus=True,
+                                 elem_id="steady-input")
+            with gr.Column(scale=2, min_width=280):
                 with gr.Tabs(elem_id="steady-tabs") as tabs:
                     with gr.Tab(words["tabs"]["sources"], id="sources", elem_id="tab-sources"):
                         sources = gr.HTML(sources_html([]), elem_id="steady-sources")
                     with gr.Tab(words["tabs"]["checkin"], id="checkin", elem_id="tab-checkin"):
                         checkin = gr.HTML(checkin_html({}), elem_id="steady-checkin")
                     with gr.Tab(words["tabs"]["script"], id="script", elem_id="tab-script"):
-                        with gr.Row():  # above the script: the script and its feedback run long
-                            dl_script = gr.DownloadButton(words["script"]["download_script"], visible=False,
-                                                          size="sm", elem_id="steady-download-script")
-                            dl_ics = gr.DownloadButton(words["script"]["download_ics"], visible=False,
-                                                       size="sm", elem_id="steady-download-ics")
+                        downloads = gr.HTML("", elem_id="steady-downloads")  # above the script: it runs long
                         script = gr.Markdown(script_markdown({}), elem_id="steady-script")
                     with gr.Tab(words["tabs"]["history"], id="history", elem_id="tab-history"):
                         gr.Markdown(words["history"]["intro"], elem_classes="steady-muted")
@@ -233,23 +250,22 @@ def build(*, conversations: Conversations, secret: str, cache_dir: Path | None =
                                                        elem_id="steady-delete-cancel")
                         deleted = gr.Markdown(visible=False, elem_id="steady-deleted")
 
-        view_outputs = [chat, *slots, tabs, sources, checkin, script, dl_script, dl_ics, past]
+        view_outputs = [chat, *slots, tabs, sources, checkin, script, downloads, past]
 
-        def view(session_id: str) -> dict:
-            """Every part of the page for this session, from what is stored."""
-            session = conversations.load(session_id)
-            feedback = {m.seq: m.feedback for m in conversations.store.messages(session_id=session_id)}
+        def view(session_id: str, who: str) -> dict:
+            """Every part of the page for the owner's session, from what is stored."""
+            session = conversations.load(session_id, who)
+            feedback = conversations.feedback_of(session_id, owner=who)
             choices = current_choices(session.history, welcome.choices)
-            files = conversations.downloads(session)
+            script_state = latest_state(session.history, "script")
             out = {
                 chat: gr.Chatbot(value=chat_messages(session.history),
                                  feedback_value=feedback_values(session.history, feedback)),
                 sources: sources_html(latest_citations(session.history)),
                 checkin: checkin_html(latest_state(session.history, "pressures")),
-                script: script_markdown(latest_state(session.history, "script")),
-                dl_script: gr.DownloadButton(value=files.get("script"), visible="script" in files),
-                dl_ics: gr.DownloadButton(value=files.get("ics"), visible="ics" in files),
-                past: gr.Radio(choices=history_choices(conversations.store), value=session_id),
+                script: script_markdown(script_state),
+                downloads: downloads_html(session_id, script_state),
+                past: gr.Radio(choices=history_choices(conversations.history(who)), value=session_id),
             }
             for i, slot in enumerate(slots):
                 out[slot] = gr.Button(value=choices[i], visible=True) if i < len(choices) else gr.Button(visible=False)
@@ -258,110 +274,87 @@ def build(*, conversations: Conversations, secret: str, cache_dir: Path | None =
                 out[tabs] = gr.Tabs(selected=panel)
             return out
 
-        def on_load(session_id):
-            if not session_id_ok(session_id):
-                session_id = new_id()
-            return {sid: session_id, **view(session_id)}
+        def mine(session_id, who: str) -> str:
+            """The session id to show: this one if it is the owner's (or new), else the owner's latest or a new one."""
+            if session_id_ok(session_id) and conversations.owns(session_id, who):
+                return session_id
+            latest = conversations.history(who)
+            return latest[0].session_id if latest else new_id()
 
-        def on_turn(text, session_id, messages):
+        def on_load(request: gr.Request):
+            who = owner(request)
+            session_id = mine(None, who)
+            return {sid: session_id, **view(session_id, who)}
+
+        def on_turn(text, session_id, request: gr.Request):
+            who = owner(request)
             if not (text or "").strip():
                 yield {box: ""}
                 return
-            if not session_id_ok(session_id):
-                session_id = new_id()
-            messages = [*(messages or []), {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
+            session_id = mine(session_id, who)
+            shown = chat_messages(conversations.load(session_id, who).history)
+            messages = [*shown, {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
             hidden = {slot: gr.Button(visible=False) for slot in slots}
             yield {sid: session_id, box: "", chat: messages, **hidden}
             streamed = ""
-            for item in conversations.turn(session_id, text):
-                if isinstance(item, str):
-                    streamed += item
-                    messages[-1] = {"role": "assistant", "content": streamed}
-                    yield {chat: messages}
-            yield view(session_id)
+            try:
+                for item in conversations.turn(session_id, text, owner=who):
+                    if isinstance(item, str):
+                        streamed += item
+                        messages[-1] = {"role": "assistant", "content": streamed}
+                        yield {chat: messages}
+            except StoreFull:
+                # Nothing was stored or answered: the words go back into the box to send again.
+                gr.Warning(words["disk_full"], duration=None)
+                yield {**view(session_id, who), box: text}
+                return
+            except NotYourSession:
+                yield {box: text, **view(new_id(), who)}
+                return
+            yield view(session_id, who)
 
-        def on_like(session_id, data: gr.LikeData):
+        def on_like(session_id, data: gr.LikeData, request: gr.Request):
+            who = owner(request)
             if not session_id_ok(session_id) or not isinstance(data.index, int):
                 return
             value = {True: "up", False: "down", "Like": "up", "Dislike": "down"}.get(data.liked)
-            conversations.feedback(session_id, seq=data.index, value=value)
+            conversations.feedback(session_id, owner=who, seq=data.index, value=value)
 
-        # Gradio finds the LikeData parameter by its annotation, which postponed annotations leave as a string.
+        # Gradio finds these parameters by their annotations, which postponed annotations leave as strings.
+        for handler in (on_load, on_turn, on_like):
+            handler.__annotations__["request"] = gr.Request
         on_like.__annotations__["data"] = gr.LikeData
 
-        def on_open(chosen):
-            if not session_id_ok(chosen):
+        def on_open(chosen, request: gr.Request):
+            who = owner(request)
+            if not session_id_ok(chosen) or conversations.store.owner_of(session_id=chosen) != who:
                 return {}
-            return {sid: chosen, **view(chosen)}
+            return {sid: chosen, **view(chosen, who)}
 
-        def on_new():
+        def on_new(request: gr.Request):
             session_id = new_id()
-            return {sid: session_id, **view(session_id), deleted: gr.Markdown(visible=False)}
+            return {sid: session_id, **view(session_id, owner(request)), deleted: gr.Markdown(visible=False)}
 
-        def on_delete_confirmed():
-            conversations.delete_everything(extra_dirs=(cache_dir,) if cache_dir else ())
+        def on_delete_confirmed(request: gr.Request):
+            who = owner(request)
+            conversations.forget(owner=who)  # this owner's conversations only
             session_id = new_id()
-            return {sid: session_id, **view(session_id), confirm: gr.Group(visible=False),
+            return {sid: session_id, **view(session_id, who), confirm: gr.Group(visible=False),
                     deleted: gr.Markdown(words["history"]["deleted"], visible=True)}
+
+        for handler in (on_open, on_new, on_delete_confirmed):
+            handler.__annotations__["request"] = gr.Request
 
         turn_io = {"outputs": [sid, box, *view_outputs], "concurrency_id": "turn",
                    "concurrency_limit": TURN_CONCURRENCY, "show_progress": "hidden"}
-        demo.load(on_load, inputs=[sid], outputs=[sid, *view_outputs], show_progress="hidden")
-        box.submit(on_turn, inputs=[box, sid, chat], **turn_io)
+        demo.load(on_load, outputs=[sid, *view_outputs], show_progress="hidden")
+        box.submit(on_turn, inputs=[box, sid], **turn_io)
         for slot in slots:
-            slot.click(on_turn, inputs=[slot, sid, chat], **turn_io)
+            slot.click(on_turn, inputs=[slot, sid], **turn_io)
         chat.like(on_like, inputs=[sid], outputs=None, show_progress="hidden")
         open_btn.click(on_open, inputs=[past], outputs=[sid, *view_outputs])
         new_btn.click(on_new, outputs=[sid, *view_outputs, deleted])
         delete_btn.click(lambda: gr.Group(visible=True), outputs=[confirm])
         cancel_btn.click(lambda: gr.Group(visible=False), outputs=[confirm])
         confirm_btn.click(on_delete_confirmed, outputs=[sid, *view_outputs, confirm, deleted])
-
-        def chat_api(text: str, session_id: str = "") -> dict:
-            """One turn in a stored session (a new one when session_id is empty): the reply as JSON."""
-            if not session_id:
-                session_id = new_id()
-            if not session_id_ok(session_id):
-                return {"error": "session_id must be 32 lowercase hex characters, or empty for a new session."}
-            reply = conversations.send(session_id, text)
-            return {"session_id": session_id, **reply.to_json()}
-
-        gr.api(chat_api, api_name="chat", concurrency_id="turn", concurrency_limit=TURN_CONCURRENCY)
     return demo
-
-
-def browser_secret(data_dir: Path) -> str:
-    """The key that encrypts the session id in the browser; kept so it survives a restart."""
-    path = data_dir / "web-secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
-
-
-def serve(*, engine: Engine, data_dir: Path, host: str, port: int, auth: tuple[str, str] | None,
-          ready: Callable[[str], None]) -> None:
-    """Start the web app, call `ready` with its URL, and block until stopped (Ctrl+C)."""
-    cache_dir = data_dir / "web-cache"
-    # Gradio copies served files (downloads) here instead of the shared /tmp, so deleting
-    # everything can remove them too. Read by Gradio when it is imported.
-    os.environ["GRADIO_TEMP_DIR"] = str(cache_dir)
-    import gradio as gr
-
-    engine.warm_up()  # the one-off costs, paid before the first person arrives
-    store = Store(path=data_dir / "sessions.db")
-    conversations = Conversations(engine=engine, store=store, files_dir=data_dir / "downloads")
-    demo = build(conversations=conversations, secret=browser_secret(data_dir), cache_dir=cache_dir)
-    demo.queue(default_concurrency_limit=TURN_CONCURRENCY)
-    demo.launch(
-        server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True, show_error=False,
-        ssr_mode=False, pwa=False, mcp_server=False, footer_links=[], allowed_paths=[str(data_dir / "downloads")],
-        theme=gr.themes.Soft(primary_hue="teal", neutral_hue="slate", font=FONT, font_mono=FONT_MONO), css=CSS,
-    )
-    ready(f"http://{'[' + host + ']' if ':' in host else host}:{port}")
-    try:
-        demo.block_thread()
-    finally:
-        store.close()

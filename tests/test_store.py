@@ -11,6 +11,9 @@ import pytest
 from app.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
 
+ME = "browser:" + "0" * 40  # the owner of every session in these tests (tests/test_owners.py has two)
+
+
 def user(text: str) -> dict:
     return {"role": "user", "text": text, "mode": "ask"}
 
@@ -22,43 +25,43 @@ def steady(text: str, **extra) -> dict:
 def test_messages_and_state_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "sessions.db"
     store = Store(path=path)
-    assert store.add_message(session_id="a" * 32, body=user("should I quit or transfer?")) == 0
-    assert store.add_message(session_id="a" * 32, body=steady("Here is what the guidance says")) == 1
-    store.save_session(session_id="a" * 32, mode="checkin", state={"checkin": {"step": "probe"}})
+    assert store.add_message(owner=ME, session_id="a" * 32, body=user("should I quit or transfer?")) == 0
+    assert store.add_message(owner=ME, session_id="a" * 32, body=steady("Here is what the guidance says")) == 1
+    store.save_session(owner=ME, session_id="a" * 32, mode="checkin", state={"checkin": {"step": "probe"}})
     store.close()
 
     again = Store(path=path)
-    assert [m.body["text"] for m in again.messages(session_id="a" * 32)] == [
+    assert [m.body["text"] for m in again.messages(owner=ME, session_id="a" * 32)] == [
         "should I quit or transfer?", "Here is what the guidance says"]
-    assert again.session(session_id="a" * 32) == {
+    assert again.session(owner=ME, session_id="a" * 32) == {
         "session_id": "a" * 32, "mode": "checkin", "state": {"checkin": {"step": "probe"}},
         "title": "should I quit or transfer?"}
-    assert again.session(session_id="b" * 32) is None
-    assert [s.session_id for s in again.sessions()] == ["a" * 32]
+    assert again.session(owner=ME, session_id="b" * 32) is None
+    assert [s.session_id for s in again.sessions(owner=ME)] == ["a" * 32]
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_streamed_reply_is_updated_in_place_and_marked_complete(tmp_path: Path) -> None:
     store = Store(path=tmp_path / "s.db")
-    store.add_message(session_id="s" * 32, body=user("hi"))
-    seq = store.add_message(session_id="s" * 32, body=steady("Here is", interrupted=True), complete=False)
-    assert store.messages(session_id="s" * 32)[-1].complete is False
-    store.update_message(session_id="s" * 32, seq=seq, body=steady("Here is the whole answer"), complete=True)
-    last = store.messages(session_id="s" * 32)[-1]
+    store.add_message(owner=ME, session_id="s" * 32, body=user("hi"))
+    seq = store.add_message(owner=ME, session_id="s" * 32, body=steady("Here is", interrupted=True), complete=False)
+    assert store.messages(owner=ME, session_id="s" * 32)[-1].complete is False
+    store.update_message(owner=ME, session_id="s" * 32, seq=seq, body=steady("Here is the whole answer"), complete=True)
+    last = store.messages(owner=ME, session_id="s" * 32)[-1]
     assert (last.seq, last.body["text"], last.complete) == (1, "Here is the whole answer", True)
 
 
 def test_thumbs_are_stored_on_answers_only(tmp_path: Path) -> None:
     store = Store(path=tmp_path / "s.db")
-    store.add_message(session_id="t" * 32, body=user("hi"))
-    store.add_message(session_id="t" * 32, body=steady("hello"))
-    assert store.set_feedback(session_id="t" * 32, seq=1, feedback="down") is True
-    assert store.set_feedback(session_id="t" * 32, seq=0, feedback="up") is False  # the person's own message
-    assert [m.feedback for m in store.messages(session_id="t" * 32)] == [None, "down"]
-    store.set_feedback(session_id="t" * 32, seq=1, feedback=None)
-    assert store.messages(session_id="t" * 32)[1].feedback is None
+    store.add_message(owner=ME, session_id="t" * 32, body=user("hi"))
+    store.add_message(owner=ME, session_id="t" * 32, body=steady("hello"))
+    assert store.set_feedback(owner=ME, session_id="t" * 32, seq=1, feedback="down") is True
+    assert store.set_feedback(owner=ME, session_id="t" * 32, seq=0, feedback="up") is False  # the person's own message
+    assert [m.feedback for m in store.messages(owner=ME, session_id="t" * 32)] == [None, "down"]
+    store.set_feedback(owner=ME, session_id="t" * 32, seq=1, feedback=None)
+    assert store.messages(owner=ME, session_id="t" * 32)[1].feedback is None
     with pytest.raises(ValueError):
-        store.set_feedback(session_id="t" * 32, seq=1, feedback="meh")
+        store.set_feedback(owner=ME, session_id="t" * 32, seq=1, feedback="meh")
 
 
 def test_an_older_schema_is_migrated_and_keeps_its_history(tmp_path: Path) -> None:
@@ -77,9 +80,12 @@ def test_an_older_schema_is_migrated_and_keeps_its_history(tmp_path: Path) -> No
 
     store = Store(path=path)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert [m.body["text"] for m in store.messages(session_id="o")] == ["from v1", "answer"]
-    assert store.set_feedback(session_id="o", seq=1, feedback="up")  # the column added by migration 2
-    assert store.sessions()[0].title == "old"
+    # Sessions from before owners are kept, and are nobody's: no browser or user sees them.
+    assert store.owner_of(session_id="o") == ""
+    assert store.sessions(owner=ME) == [] and store.messages(owner=ME, session_id="o") == []
+    assert [m.body["text"] for m in store.messages(owner="", session_id="o")] == ["from v1", "answer"]
+    assert store.set_feedback(owner="", session_id="o", seq=1, feedback="up")  # the column added by migration 2
+    assert store.sessions(owner="")[0].title == "old"
 
 
 def test_a_database_from_a_newer_steady_is_refused_not_touched(tmp_path: Path) -> None:
@@ -111,11 +117,11 @@ def test_concurrent_writers_from_threads_lose_nothing(tmp_path: Path) -> None:
             start.wait()
             for i in range(turns):
                 sid = f"{n:032x}"
-                store.add_message(session_id=sid, body=user(f"writer {n} message {i}"))
-                store.add_message(session_id=sid, body=steady(f"reply {n}.{i}"))
-                store.save_session(session_id=sid, mode="ask", state={"turns": i + 1})
+                store.add_message(owner=ME, session_id=sid, body=user(f"writer {n} message {i}"))
+                store.add_message(owner=ME, session_id=sid, body=steady(f"reply {n}.{i}"))
+                store.save_session(owner=ME, session_id=sid, mode="ask", state={"turns": i + 1})
                 if i % 10 == 0:
-                    store.sessions()
+                    store.sessions(owner=ME)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -130,23 +136,23 @@ def test_concurrent_writers_from_threads_lose_nothing(tmp_path: Path) -> None:
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     again = Store(path=path)
     for n in range(writers):
-        messages = again.messages(session_id=f"{n:032x}")
+        messages = again.messages(owner=ME, session_id=f"{n:032x}")
         assert [m.seq for m in messages] == list(range(2 * turns))
         assert [m.body["text"] for m in messages[::2]] == [f"writer {n} message {i}" for i in range(turns)]
-        assert again.session(session_id=f"{n:032x}")["state"] == {"turns": turns}
+        assert again.session(owner=ME, session_id=f"{n:032x}")["state"] == {"turns": turns}
 
 
 def test_delete_everything_leaves_no_trace_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = Store(path=path)
     secret = "my manager ignores the drift alerts zebra-42"
-    store.add_message(session_id="d" * 32, body=user(secret))
-    store.save_session(session_id="d" * 32, mode="ask", state={"note": secret})
+    store.add_message(owner=ME, session_id="d" * 32, body=user(secret))
+    store.save_session(owner=ME, session_id="d" * 32, mode="ask", state={"note": secret})
     store.delete_everything()
-    assert store.sessions() == []
-    assert store.messages(session_id="d" * 32) == []
-    assert store.session(session_id="d" * 32) is None
+    assert store.sessions(owner=ME) == []
+    assert store.messages(owner=ME, session_id="d" * 32) == []
+    assert store.session(owner=ME, session_id="d" * 32) is None
     on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("s.db"))
     assert b"zebra-42" not in on_disk
-    store.add_message(session_id="e" * 32, body=user("a fresh start"))  # still usable afterwards
-    assert len(store.sessions()) == 1
+    store.add_message(owner=ME, session_id="e" * 32, body=user("a fresh start"))  # still usable afterwards
+    assert len(store.sessions(owner=ME)) == 1

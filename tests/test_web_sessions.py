@@ -12,17 +12,17 @@ from app.engine import Engine
 from app.prompts import texts
 from app.reply import Reply
 from app.sessions import Conversations, latest_state
-from app.store import Store
+from app.store import NotYourSession, Store, StoreFull
 from app.web import chat_messages, checkin_html, feedback_values, script_markdown, sources_html
 
 SID = "0123456789abcdef0123456789abcdef"
+ME = "browser:" + "1" * 40
 
 
 @pytest.fixture
 def make(tmp_path: Path, retriever):
     def make_conversations(engine: Engine | None = None) -> Conversations:
-        return Conversations(engine=engine or Engine(retriever=retriever), store=Store(path=tmp_path / "sessions.db"),
-                             files_dir=tmp_path / "downloads")
+        return Conversations(engine=engine or Engine(retriever=retriever), store=Store(path=tmp_path / "sessions.db"))
 
     return make_conversations
 
@@ -41,52 +41,52 @@ def test_the_message_is_stored_before_the_engine_answers(make, retriever) -> Non
 
     class Observing(Engine):
         def stream(self, session, text):
-            seen.append([m.body["text"] for m in conversations.store.messages(session_id=session.session_id)])
+            seen.append([m.body["text"] for m in conversations.store.messages(owner=ME, session_id=session.session_id)])
             yield from super().stream(session, text)
 
     conversations = make(Observing(retriever=retriever))
-    reply = conversations.send(SID, "should I quit or transfer?")
+    reply = conversations.send(SID, "should I quit or transfer?", owner=ME)
     assert seen == [["should I quit or transfer?"]]
-    stored = conversations.store.messages(session_id=SID)
+    stored = conversations.store.messages(owner=ME, session_id=SID)
     assert [m.body["role"] for m in stored] == ["user", "steady"]
     assert stored[1].body["text"] == reply.text and reply.citations
     assert stored[1].body["citations"] == reply.citations
 
 
 def test_a_session_resumes_with_its_follow_up_memory_after_a_restart(make) -> None:
-    make().send(SID, "should I quit or transfer?")
+    make().send(SID, "should I quit or transfer?", owner=ME)
     again = make()  # a new process: new store object on the same file
-    reply = again.send(SID, "what about if I'm junior?")
+    reply = again.send(SID, "what about if I'm junior?", owner=ME)
     assert reply.text.startswith(texts("ask")["followup_opener"])
-    assert [m.body["role"] for m in again.store.messages(session_id=SID)] == ["user", "steady"] * 2
-    assert len(again.load(SID).history) == 4
+    assert [m.body["role"] for m in again.store.messages(owner=ME, session_id=SID)] == ["user", "steady"] * 2
+    assert len(again.load(SID, ME).history) == 4
 
 
 def test_a_reply_cut_off_mid_stream_is_stored_as_far_as_it_got(make, retriever) -> None:
     conversations = make(StreamingEngine(retriever=retriever))
-    turn = conversations.turn(SID, "should I quit or transfer?")
+    turn = conversations.turn(SID, "should I quit or transfer?", owner=ME)
     assert [next(turn), next(turn)] == ["Here ", "is "]
     turn.close()  # the page was closed
-    stored = conversations.store.messages(session_id=SID)
+    stored = conversations.store.messages(owner=ME, session_id=SID)
     assert [m.body["text"] for m in stored] == ["should I quit or transfer?", "Here is "]
     assert stored[1].complete is False and stored[1].body["interrupted"] is True
     assert "cut off" in chat_messages([m.body for m in stored])[1]["content"]
     # The session goes on normally afterwards.
-    assert conversations.send(SID, "what should I learn?").citations
-    assert len(conversations.store.messages(session_id=SID)) == 4
+    assert conversations.send(SID, "what should I learn?", owner=ME).citations
+    assert len(conversations.store.messages(owner=ME, session_id=SID)) == 4
 
 
 def test_a_reply_being_streamed_is_already_on_disk(make, retriever, monkeypatch) -> None:
     monkeypatch.setattr(sessions_module, "PARTIAL_SAVE_SECONDS", 0.0)
     conversations = make(StreamingEngine(retriever=retriever))
-    turn = conversations.turn(SID, "should I quit or transfer?")
+    turn = conversations.turn(SID, "should I quit or transfer?", owner=ME)
     for _ in range(3):
         next(turn)
     # Still streaming: a kill now would leave this on disk.
     reader = Store(path=conversations.store.path)
-    assert reader.messages(session_id=SID)[-1].body["text"].startswith("Here is")
+    assert reader.messages(owner=ME, session_id=SID)[-1].body["text"].startswith("Here is")
     reply = [item for item in turn if isinstance(item, Reply)][0]
-    final = reader.messages(session_id=SID)
+    final = reader.messages(owner=ME, session_id=SID)
     assert len(final) == 2 and final[1].complete and final[1].body["text"] == reply.text
 
 
@@ -97,36 +97,72 @@ def test_an_engine_fault_becomes_a_calm_stored_reply(make, retriever, caplog) ->
             yield  # pragma: no cover
 
     conversations = make(Broken(retriever=retriever))
-    reply = conversations.send(SID, "my secret words")
+    reply = conversations.send(SID, "my secret words", owner=ME)
     assert reply.text == texts("web")["turn_failed"]
-    assert [m.body["text"] for m in conversations.store.messages(session_id=SID)] == ["my secret words", reply.text]
+    assert [m.body["text"] for m in conversations.store.messages(owner=ME, session_id=SID)] == ["my secret words", reply.text]
     assert "RuntimeError" in caplog.text and "my secret words" not in caplog.text
 
 
-def test_downloads_hold_the_script_feedback_email_and_calendar(make) -> None:
+def test_downloads_are_rendered_for_their_owner_only_and_escape_html(make) -> None:
     conversations = make()
-    session = conversations.load(SID)
-    session.history = [
-        {"role": "user", "text": "/rehearse", "mode": "ask"},
-        {"role": "steady", "mode": "rehearse", "text": "done", "state": {
-            "script": "I've been working 60 hours a week on the pipeline.", "summary": "You used data well.",
-            "email": "Hi Sam, thanks for today.", "ics": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}},
-    ]
-    files = conversations.downloads(session)
-    script = files["script"].read_text(encoding="utf-8")
+    conversations.send(SID, "hello", owner=ME)
+    conversations.store.add_message(owner=ME, session_id=SID, body={
+        "role": "steady", "mode": "rehearse", "text": "done", "state": {
+            "script": "I've been working 60 hours a week on <img src=x onerror=alert(1)>.",
+            "summary": "You used data well.", "email": "Hi Sam, thanks for today.",
+            "ics": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}})
+    name, script = conversations.download(SID, owner=ME, kind="script")
+    assert name == texts("web")["downloads"]["script_file"]
     assert "60 hours a week" in script and "You used data well." in script and "Hi Sam" in script
-    assert files["ics"].read_bytes() == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
-    conversations.send(SID, "hello")
-    conversations.delete_everything()
-    assert not files["script"].exists() and conversations.store.sessions() == []
+    assert "<img" not in script and "&lt;img" in script  # opened anywhere, the person's text stays text
+    assert conversations.download(SID, owner=ME, kind="ics")[1] == "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    assert conversations.download(SID, owner="browser:" + "2" * 40, kind="script") is None  # not theirs
+    assert conversations.forget(owner=ME) == 1
+    assert conversations.download(SID, owner=ME, kind="script") is None and conversations.history(ME) == []
+
+
+def test_a_long_paste_is_stored_capped_with_a_notice(make) -> None:
+    conversations = make()
+    reply = conversations.send(SID, "I am so tired of the pipeline work. " * 3000, owner=ME)
+    stored = conversations.store.messages(owner=ME, session_id=SID)
+    assert len(stored[0].body["text"]) == sessions_module.MAX_STORED_CHARS
+    assert "20,000" in reply.notice and stored[1].body["notice"] == reply.notice
+
+
+def test_another_owner_can_neither_read_nor_write_a_conversation(make) -> None:
+    conversations = make()
+    conversations.send(SID, "my manager ignores the drift alerts", owner=ME)
+    other = "browser:" + "2" * 40
+    with pytest.raises(NotYourSession):
+        conversations.send(SID, "let me in", owner=other)
+    with pytest.raises(NotYourSession):
+        conversations.load(SID, other)
+    assert conversations.history(other) == [] and not conversations.feedback(SID, owner=other, seq=1, value="up")
+    assert [m.body["text"] for m in conversations.store.messages(owner=ME, session_id=SID)][0] == \
+        "my manager ignores the drift alerts"
+    assert len(conversations.store.messages(owner=ME, session_id=SID)) == 2
+
+
+def test_a_full_disk_keeps_nothing_half_written_and_says_so(make, monkeypatch) -> None:
+    conversations = make()
+    monkeypatch.setattr(sessions_module, "WRITE_RETRY_SECONDS", 0.0)
+
+    def full(**_):
+        raise StoreFull("full")
+
+    monkeypatch.setattr(conversations.store, "add_message", full)
+    with pytest.raises(StoreFull):
+        conversations.send(SID, "my words", owner=ME)
+    monkeypatch.undo()
+    assert conversations.store.messages(owner=ME, session_id=SID) == []
 
 
 def test_thumbs_land_on_the_answer_they_were_given_to(make) -> None:
     conversations = make()
-    conversations.send(SID, "should I quit or transfer?")
-    conversations.send(SID, "what should I learn?")
-    assert conversations.feedback(SID, seq=3, value="down")
-    stored = conversations.store.messages(session_id=SID)
+    conversations.send(SID, "should I quit or transfer?", owner=ME)
+    conversations.send(SID, "what should I learn?", owner=ME)
+    assert conversations.feedback(SID, owner=ME, seq=3, value="down")
+    stored = conversations.store.messages(owner=ME, session_id=SID)
     history = [m.body for m in stored]
     assert feedback_values(history, {m.seq: m.feedback for m in stored}) == [None, "Dislike"]
 

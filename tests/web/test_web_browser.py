@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
-from webpage import BOTS, DESKTOP, PHONE, USERS, click_choice, open_app, open_tab, screenshot, send
+from webpage import BOTS, DESKTOP, PHONE, USERS, click_choice, open_app, open_tab, page_owner, screenshot, send
 
 from app.prompts import texts
 from app.store import Store
@@ -46,14 +46,14 @@ def test_thumbs_on_an_answer_are_stored_with_the_session(browser, shared_server)
     open_app(page, server.url)
     send(page, "What should I learn so AI doesn't replace me?")
     page.locator('#steady-chat button[aria-label="Dislike"]').last.click()
-    store = Store(path=server.data_dir / "sessions.db")
-    session_id = next(s.session_id for s in store.sessions() if s.title.startswith("What should I learn so AI"))
+    store, me = Store(path=server.data_dir / "sessions.db"), page_owner(page)
+    session_id = next(s.session_id for s in store.sessions(owner=me) if s.title.startswith("What should I learn so AI"))
     # The click reaches the server as its own small event: poll the database for it.
     for _ in range(50):
-        if [m.feedback for m in store.messages(session_id=session_id)] == [None, "down"]:
+        if [m.feedback for m in store.messages(owner=me, session_id=session_id)] == [None, "down"]:
             break
         page.wait_for_timeout(100)
-    assert [m.feedback for m in store.messages(session_id=session_id)] == [None, "down"]
+    assert [m.feedback for m in store.messages(owner=me, session_id=session_id)] == [None, "down"]
     page.reload()
     open_app(page, server.url)  # the thumb is shown again after a reload
     expect(page.locator('#steady-chat button[aria-label="Disliked"]')).to_have_count(1)
@@ -119,7 +119,7 @@ def test_delete_everything_really_deletes(browser, server_factory) -> None:
     expect(page.locator("#steady-history label")).to_have_count(0)
 
     store = Store(path=server.data_dir / "sessions.db")
-    assert store.sessions() == []
+    assert store.sessions(owner=page_owner(page)) == []
     on_disk = b"".join(p.read_bytes() for p in server.data_dir.glob("sessions.db*"))
     assert b"drift alerts" not in on_disk
     page.reload()
@@ -166,7 +166,7 @@ def test_a_short_rehearsal_and_the_script_download(browser, shared_server) -> No
                 break
             click_choice(page, "Use my script line")
         expect(page.locator("#steady-download-ics")).to_be_visible()
-        with page.expect_download() as download:
+        with page.expect_download() as download:  # the owner-checked route: nothing is left on disk
             page.locator("#steady-download-script").click()
         script = Path(download.value.path()).read_text(encoding="utf-8")
         assert "62" in script and texts("web")["downloads"]["email_heading"] in script

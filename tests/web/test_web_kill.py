@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from playwright.sync_api import expect
-from webpage import BOTS, DESKTOP, USERS, open_app, screenshot, send, wait_for_answer
+from webpage import BOTS, DESKTOP, USERS, open_app, page_owner, screenshot, send, wait_for_answer
 
 from app.store import Store
 
@@ -90,9 +90,9 @@ def test_a_kill_mid_answer_leaves_the_session_readable_and_resumable(browser, se
 
         db = server.data_dir / "sessions.db"
         assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        store = Store(path=db)
-        (session,) = store.sessions()
-        stored = store.messages(session_id=session.session_id)
+        store, me = Store(path=db), page_owner(page)
+        (session,) = store.sessions(owner=me)
+        stored = store.messages(owner=me, session_id=session.session_id)
         assert [m.body["text"] for m in stored[::2]] == [
             "Should I quit or transfer to another team?", "How do I tell if it's situational or structural?"]
         assert stored[1].complete and stored[1].body["citations"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import threading
 import time
@@ -10,6 +9,7 @@ import uuid
 
 import httpx
 
+from app.owners import browser_owner, new_token
 from app.store import Store
 
 SESSIONS = 20
@@ -22,24 +22,13 @@ QUESTIONS = [
 ]
 
 
-def call(client: httpx.Client, base: str, text: str, session_id: str, tab: str | None = None) -> tuple[dict, float]:
-    """One turn through Gradio's HTTP API: submit, then read the result stream; returns (reply, seconds).
-
-    `tab` is Gradio's connection id (its session_hash): one per simulated browser tab, as a page has.
-    """
+def call(client: httpx.Client, base: str, text: str, session_id: str, *, token: str) -> tuple[dict, float]:
+    """One turn through the app's JSON API as the owner `token`; returns (reply, seconds)."""
     start = time.perf_counter()
-    submitted = client.post(f"{base}gradio_api/call/chat", json={"data": [text, session_id], "session_hash": tab})
-    submitted.raise_for_status()
-    with client.stream("GET", f"{base}gradio_api/call/chat/{submitted.json()['event_id']}") as events:
-        event = None
-        for line in events.iter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                if event == "error":
-                    raise AssertionError(f"the server answered with an error: {line}")
-                return json.loads(line[5:])[0], time.perf_counter() - start
-    raise AssertionError("the result stream ended without a result")
+    answered = client.post(f"{base}api/chat", json={"text": text, "session_id": session_id},
+                           headers={"Authorization": f"Bearer {token}"})
+    answered.raise_for_status()
+    return answered.json(), time.perf_counter() - start
 
 
 def test_twenty_concurrent_sessions_get_their_own_answers(server_factory) -> None:
@@ -47,13 +36,14 @@ def test_twenty_concurrent_sessions_get_their_own_answers(server_factory) -> Non
     base = server.url
     limits = httpx.Timeout(60.0)
     with httpx.Client(timeout=limits) as client:  # answers given alone, to compare with answers under load
-        alone = {q: call(client, base, q, uuid.uuid4().hex)[0]["text"] for q in QUESTIONS}
+        alone = {q: call(client, base, q, uuid.uuid4().hex, token=new_token())[0]["text"] for q in QUESTIONS}
     rss_before = server.rss_mb()
 
     latencies: list[float] = []
     errors: list[str] = []
     exports: dict[str, str] = {}
     markers = {uuid.uuid4().hex: i for i in range(SESSIONS)}
+    tokens = {session_id: new_token() for session_id in markers}  # each person is their own owner
     start = threading.Barrier(SESSIONS)
 
     def person(session_id: str, n: int) -> None:
@@ -63,7 +53,7 @@ def test_twenty_concurrent_sessions_get_their_own_answers(server_factory) -> Non
             with httpx.Client(timeout=limits) as client:
                 start.wait(timeout=60)
                 for i, text in enumerate(turns):
-                    reply, seconds = call(client, base, text, session_id, tab=session_id[:16])
+                    reply, seconds = call(client, base, text, session_id, token=tokens[session_id])
                     latencies.append(seconds)
                     assert reply["session_id"] == session_id
                     assert {"mode", "text", "citations", "choices", "state"} <= reply.keys()
@@ -88,7 +78,8 @@ def test_twenty_concurrent_sessions_get_their_own_answers(server_factory) -> Non
         assert not [other for other in markers if other != session_id and other[:12] in own]
     store = Store(path=server.data_dir / "sessions.db")
     for session_id, n in markers.items():
-        said = [m.body["text"] for m in store.messages(session_id=session_id) if m.body["role"] == "user"]
+        said = [m.body["text"] for m in store.messages(owner=browser_owner(tokens[session_id]), session_id=session_id)
+                if m.body["role"] == "user"]
         assert said == [QUESTIONS[n % len(QUESTIONS)], f"Note for myself: my code word is {session_id[:12]}.", "/export"]
 
     ordered = sorted(latencies)

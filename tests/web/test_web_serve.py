@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import socket
-import uuid
-
 import httpx
-from test_web_load import call
 
+from app.owners import new_token
 from app.prompts import texts
 
 
 def test_a_non_loopback_host_needs_a_password_or_an_explicit_no_auth(steady, tmp_path) -> None:
     result = steady("serve", "--host", "0.0.0.0", data_dir=tmp_path)
     assert result.returncode != 0
-    assert "STEADY_AUTH=user:password" in result.stderr and "--no-auth" in result.stderr
+    assert "steady users add NAME" in result.stderr and "--no-auth" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -26,13 +24,16 @@ def test_a_malformed_steady_auth_is_refused(steady, tmp_path, monkeypatch) -> No
 
 def test_with_steady_auth_nothing_is_served_before_logging_in(server_factory) -> None:
     server = server_factory(env={"STEADY_AUTH": "ann:a-long-passphrase"}).start()
-    assert "user name and password" in server.log.read_text()
+    assert "people sign in" in server.log.read_text()
     with httpx.Client(timeout=30) as client:
-        assert client.post(f"{server.url}gradio_api/call/chat", json={"data": ["hi", ""]}).status_code == 401
-        assert client.post(f"{server.url}login", data={"username": "ann", "password": "wrong"}).status_code >= 400
-        client.post(f"{server.url}login", data={"username": "ann", "password": "a-long-passphrase"}).raise_for_status()
-        reply, _ = call(client, server.url, "Should I quit or transfer to another team?", uuid.uuid4().hex)
-    assert "[1]" in reply["text"]
+        token = new_token()  # an owner token is no way around signing in
+        assert client.post(f"{server.url}api/chat", json={"text": "hi"},
+                           headers={"Authorization": f"Bearer {token}"}).status_code == 403
+        assert client.get(server.url).headers["location"] == "/login"
+        assert client.post(f"{server.url}login", data={"username": "ann", "password": "wrong"}).status_code == 401
+        client.post(f"{server.url}login", data={"username": "ann", "password": "a-long-passphrase"})
+        answered = client.post(f"{server.url}api/chat", json={"text": "Should I quit or transfer to another team?"})
+    assert "[1]" in answered.json()["text"]
 
 
 def test_a_busy_port_gets_a_clear_message(server_factory, steady) -> None:

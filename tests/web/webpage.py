@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 from app.config import REPO_ROOT
+from app.gate import OWNER_COOKIE
+from app.owners import browser_owner
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -77,6 +79,12 @@ class Server:
         kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
         return kb / 1024
 
+
+
+def page_owner(page) -> str:
+    """The owner the server sees for this page's browser context (from its httpOnly owner cookie)."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == OWNER_COOKIE)
+    return browser_owner(token)
 
 
 def screenshot(page, name: str) -> Path:

@@ -1,0 +1,92 @@
+"""`steady serve`: the page (app/web.py) and the API (app/api.py) behind the gate (app/gate.py), on uvicorn."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.engine import Engine
+from app.gate import LOOPBACK_HOSTS, Gate, GateConfig, hostname, owner_of
+from app.owners import SignIns, Users, server_key
+from app.sessions import Conversations
+from app.store import Store
+
+# System fonts only: a web font would be fetched from another host when the page loads.
+FONT = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif")
+FONT_MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use the server: sign-in users, a trusted proxy's user header, or (default) each browser itself."""
+
+    users: Users | None = None
+    proxy_header: str = ""
+    proxy_addresses: frozenset[str] = frozenset()
+    extra_hosts: frozenset[str] = frozenset()  # Host names besides loopback and --host (behind a proxy)
+
+
+def gate_config(*, access: Access, host: str, data_dir: Path) -> GateConfig:
+    hosts = set(LOOPBACK_HOSTS) | {hostname(h) for h in access.extra_hosts}
+    if host not in ("0.0.0.0", "::", ""):
+        hosts.add(hostname(host))
+    return GateConfig(hosts=frozenset(hosts), users=access.users,
+                      sign_ins=SignIns(key=server_key(data_dir)) if access.users else None,
+                      proxy_header=access.proxy_header.lower(), proxy_addresses=access.proxy_addresses)
+
+
+def make_app(*, conversations: Conversations, config: GateConfig):
+    """The ASGI app: the gate around the API routes and the Gradio page mounted at '/'."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from app import api
+    from app.web import CSS, TURN_CONCURRENCY, build
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    api.routes(app, conversations=conversations)
+    demo = build(conversations=conversations)
+    demo.queue(default_concurrency_limit=TURN_CONCURRENCY)
+    theme = gr.themes.Soft(primary_hue="teal", neutral_hue="slate", font=FONT, font_mono=FONT_MONO)
+    app = gr.mount_gradio_app(
+        app, demo, path="/", auth_dependency=lambda request: owner_of(request.scope), footer_links=[],
+        show_error=False, ssr_mode=False, pwa=False, mcp_server=False, theme=theme, css=CSS,
+    )
+    return Gate(app, config=config)
+
+
+def serve(*, engine: Engine, data_dir: Path, host: str, port: int, access: Access,
+          ready: Callable[[str], None]) -> None:
+    """Start the web app, call `ready` with its URL, and block until stopped (Ctrl+C or SIGTERM)."""
+    # Gradio's own scratch files go in the data folder, not the shared /tmp. Read when it is imported.
+    os.environ["GRADIO_TEMP_DIR"] = str(data_dir / "web-cache")
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))  # OSError here: the port is taken (the CLI says so)
+
+    engine.warm_up()  # the one-off costs, paid before the first person arrives
+    store = Store(path=data_dir / "sessions.db")
+    conversations = Conversations(engine=engine, store=store)
+    app = make_app(conversations=conversations, config=gate_config(access=access, host=host, data_dir=data_dir))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                           timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            thread.join(0.05)
+        if server.started:
+            ready(f"http://{'[' + host + ']' if ':' in host else host}:{port}")
+        while thread.is_alive():
+            thread.join(0.5)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()
