@@ -1,33 +1,27 @@
 """The check-in: a few kind questions, then which pressures weigh on the person and whether it is
 situational or structural.
 
-Free text is scored against every pressure by embedding similarity to the corpus sentences that
-describe it (and a few paraphrases in prompts/checkin.yaml). Quick replies and the
-situational/structural test are read deterministically, so the result never depends on a model.
-All wording is in prompts/checkin.yaml.
+Every message comes as its reading (app/reading.py): the pressures a free answer speaks of, a free
+answer's yes / no / unsure and the durations in it come from there, learned from labelled sets.
+Quick replies are read exactly. The same answers always give the same result, and a generative
+model is never consulted. All wording is in prompts/checkin.yaml.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-import numpy as np
 
 from app.lines import matches
 from app.prompts import texts
+from app.reading import Reading
 from app.reply import Reply, citation
 from app.retrieval import Passage, Retriever
-from ingest.split import sentences
 
-# Cosine similarity mapped to a 0-1 pressure score: at or below FLOOR is "no sign", at or above
-# CEILING is "clearly this". Chosen on the check-in dialogues in evals/dialogues (see README).
-FLOOR = 0.36
-CEILING = 0.68
 MAX_PROBES = 2  # with the open question and the three-part test: about six questions at most
 UNCERTAIN = (0.30, 0.85)  # pressures scoring in this band are worth a follow-up question
 OPEN_WEIGHT = 0.2  # once a pressure was asked about directly, the person's answer decides
 SEARCH_K = 8
+YES_NO = {"follows": "follows_you", "duration": "lasted"}  # the test questions the answer model reads
 
 
 def _words() -> dict:
@@ -38,49 +32,12 @@ def pressure_ids() -> list[str]:
     return list(_words()["pressures"])
 
 
-@lru_cache(maxsize=4)
-def _bank(embedder) -> dict[str, np.ndarray]:  # embedder: ingest.embed.Embedder
-    """Each pressure's describing sentences, embedded once per process."""
-    bank = {}
-    for pid, p in _words()["pressures"].items():
-        lines = [*p["quotes"], *p["examples"]]
-        bank[pid] = np.asarray(embedder.embed_documents(lines), dtype=np.float32)
-    return bank
-
-
-CLAUSE_BREAK = re.compile(r"[;,:]\s*|\s+(?:and|but|plus|while|because|so)\s+(?=\S+\s+\S+\s+\S+)", re.IGNORECASE)
-
-
-def _units(text: str) -> list[str]:
-    """The whole message, its sentences and their clauses: one clause can carry one pressure."""
-    parts = []
-    for sentence in sentences(text) or [text]:
-        parts.append(sentence)
-        parts += [c for c in CLAUSE_BREAK.split(sentence) if c and len(c.split()) >= 3]
-    return list(dict.fromkeys(p for p in [text, *parts] if p.strip()))[:12]
-
-
-def _scale(similarity: float) -> float:
-    return float(min(1.0, max(0.0, (similarity - FLOOR) / (CEILING - FLOOR))))
-
-
-def score_text(embedder, text: str) -> dict[str, float]:
-    """How strongly a message speaks of each pressure, 0-1."""
-    units = _units(text)
-    # One batched pass for the clauses (a dozen single queries cost ~10x more); the whole message
-    # goes through the query cache, as the safety check and retrieval embed it too.
-    vectors = np.asarray([embedder.embed_query(units[0][:2000]),
-                          *(embedder.embed_documents([u[:2000] for u in units[1:]]) if units[1:] else [])],
-                         dtype=np.float32)
-    return {pid: round(_scale(float((vectors @ bank.T).max())), 3) for pid, bank in _bank(embedder).items()}
-
-
 def _has(text: str, cues: list[str]) -> bool:
     return bool(matches(text, cues))
 
 
 def read_test(text: str) -> dict[str, str]:
-    """Answers to the situational/structural test found anywhere in a message."""
+    """Answers to the situational/structural test said in passing, anywhere in a message."""
     found = {}
     for key, part in _words()["test"].items():
         for value, cues in part["cues"].items():  # ordered: negated forms are checked first
@@ -90,21 +47,16 @@ def read_test(text: str) -> dict[str, str]:
     return found
 
 
-NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "few": 3, "couple of": 2, "several": 4,
-           "many": 8}
-DURATION = re.compile(r"\b(\d+|" + "|".join(NUMBERS) + r")\s+(week|month|quarter|year)s?\b")
-MONTHS = {"week": 0.25, "month": 1, "quarter": 3, "year": 12}
-
-
-def _duration(text: str) -> str:
-    """'about eight months' -> long; 'a few weeks' -> short. The guidance's line is one or two quarters."""
-    match = DURATION.search(text.lower())
-    if not match:
-        return "unsure"
-    count, unit = match.groups()
-    months = (int(count) if count.isdigit() else NUMBERS[count]) * MONTHS[unit]
-    return "long" if months > 6 else "short"
+def _test_answer(key: str, reading: Reading) -> str:
+    """A free answer to one of the test's questions: yes / no / unsure, or long / short for how long."""
+    if key == "duration":
+        if reading.duration is not None:
+            return "long" if reading.duration.long else "short"
+        said = reading.answer("lasted")
+        return {"yes": "long", "no": "short"}.get(said, "unsure")
+    if key == "follows":
+        return reading.answer("follows_you")
+    return read_test(reading.text).get(key, "unsure")
 
 
 def _frequency(text: str) -> float | None:
@@ -125,8 +77,8 @@ def _is_stop(text: str) -> bool:
 # --- the flow -------------------------------------------------------------------------------------
 
 
-def start(*, retriever: Retriever, seed: str | None = None) -> tuple[dict, Reply]:
-    """A fresh check-in. `seed` is an opening the person already wrote ("I feel burnt out")."""
+def start(*, retriever: Retriever, seed: Reading | None = None) -> tuple[dict, Reply]:
+    """A fresh check-in. `seed` is the reading of an opening the person already wrote ("I feel burnt out")."""
     memory = {"step": "open", "open": {}, "probed": {}, "queue": [], "test": {}, "asking": "open"}
     if seed:
         return memory, _after_free_text(memory, seed, retriever=retriever)
@@ -134,57 +86,67 @@ def start(*, retriever: Retriever, seed: str | None = None) -> tuple[dict, Reply
     return memory, _question(memory, words["open_question"], [*words["starters"]])
 
 
-def turn(memory: dict, text: str, *, retriever: Retriever) -> Reply:
-    embedder = retriever.index.embedder
+def turn(memory: dict, reading: Reading, *, retriever: Retriever) -> Reply:
     words = _words()
-    if text == words["restart_choice"]:
+    text = reading.text
+    if text == words["restart_choice"] or reading.wants("start_over"):
         memory.clear()
         fresh, reply = start(retriever=retriever)
         memory.update(fresh)
         return reply
-    if memory["step"] == "result":
-        return _result(memory, retriever)
-    if _is_stop(text):
+    if memory["step"] == "result" or _is_stop(text) or reading.wants("show_result", "stop"):
         return _result(memory, retriever)
     asking = memory["asking"]
     if asking == "open":
-        return _after_free_text(memory, text, retriever=retriever)
+        return _after_free_text(memory, reading, retriever=retriever)
     if asking.startswith("probe:"):
         pid = asking.split(":", 1)[1]
         value = _frequency(text)
         if value is None and not read_test(text):  # answered in words: do they speak of this pressure?
-            value = score_text(embedder, text)[pid]
+            value = reading.pressures[pid]
         if value is not None:
             memory["probed"][pid] = value
         if text not in words["frequency_choices"]:  # words in passing count for the other pressures
-            _absorb(memory, text, embedder=embedder, skip=pid)
+            _absorb(memory, reading, skip=pid)
         return _next(memory, retriever)
     key = asking.split(":", 1)[1]
     choices = words["test"][key]["choices"]
-    if text in choices:
-        memory["test"][key] = choices[text] or "unsure"
-    else:
-        found = read_test(text)
-        if key == "duration" and key not in found:
-            found[key] = _duration(text)
-        memory["test"][key] = found.get(key, "unsure")
-        _absorb(memory, text, embedder=embedder)
+    value = (choices[text] or "unsure") if text in choices else _test_answer(key, reading)
+    if text not in choices:
+        _absorb(memory, reading, skip_test=key)
+    if value == "unsure" and key not in memory.setdefault("asked_again", []) and text not in choices:
+        # Not sure: asked once more in other words, then it stays "not clear" rather than guessed.
+        memory["asked_again"].append(key)
+        part = words["test"][key]
+        return _question(memory, part["again"], list(part["choices"]))
+    memory["test"][key] = value
     return _next(memory, retriever)
 
 
-def _absorb(memory: dict, text: str, *, embedder, skip: str | None = None) -> None:
+def _absorb(memory: dict, reading: Reading, *, skip: str | None = None, skip_test: str | None = None) -> None:
     """Anything said in passing counts: pressures it mentions and test answers it contains."""
-    for pid, score in score_text(embedder, text).items():
+    if reading.text in _choice_texts():  # a quick reply pressed at another moment says nothing more
+        return
+    for pid, score in reading.pressures.items():
         if pid != skip:
             memory["open"][pid] = max(memory["open"].get(pid, 0.0), score)
-    for key, value in read_test(text).items():
-        if memory["test"].get(key, "unsure") == "unsure":
+    passing = read_test(reading.text)
+    if reading.duration is not None:
+        passing["duration"] = "long" if reading.duration.long else "short"
+    for key, value in passing.items():
+        if key != skip_test and memory["test"].get(key, "unsure") == "unsure":
             memory["test"][key] = value
 
 
-def _after_free_text(memory: dict, text: str, *, retriever: Retriever) -> Reply:
+def _choice_texts() -> set[str]:
     words = _words()
-    _absorb(memory, text, embedder=retriever.index.embedder)
+    return {*words["frequency_choices"], *(c for part in words["test"].values() for c in part["choices"]),
+            words["stop_choice"], *words["next_choices"]}
+
+
+def _after_free_text(memory: dict, reading: Reading, *, retriever: Retriever) -> Reply:
+    words = _words()
+    _absorb(memory, reading)
     ranked = sorted(memory["open"].items(), key=lambda kv: kv[1], reverse=True)
     uncertain = [pid for pid, s in ranked[:4] if UNCERTAIN[0] <= s < UNCERTAIN[1]]
     if not ranked or ranked[0][1] < UNCERTAIN[0]:  # nothing clear yet: ask about the commonest ones
@@ -270,9 +232,11 @@ def top_of(memory: dict) -> list[str]:
 
 
 def _top(memory: dict) -> list[str]:
+    """The pressures to name: confirmed by a direct answer, or said clearly enough not to need one."""
     words = _words()
     ranked = sorted(pressures(memory).items(), key=lambda kv: kv[1], reverse=True)
-    return [pid for pid, s in ranked if s >= words["top_threshold"]][: words["max_top"]]
+    needed = {pid: words["top_threshold"] if pid in memory["probed"] else words["top_unasked"] for pid, _ in ranked}
+    return [pid for pid, s in ranked if s >= needed[pid]][: words["max_top"]]
 
 
 def _state(memory: dict) -> dict:
@@ -368,24 +332,11 @@ def _result(memory: dict, retriever: Retriever, *, lead: str = "") -> Reply:
 
 
 def warm_up(retriever: Retriever) -> None:
-    """Embed the banks and the citation searches once, so a person's first check-in isn't the slow one."""
+    """Load the decisions and run the citation searches once, so a person's first check-in isn't the slow one."""
+    from app import learned
+
     words = _words()
-    _bank(retriever.index.embedder)
-    _opening_bank(retriever.index.embedder)
+    for name in ("pressures", "answer", "intent", "domain"):
+        learned.model(name)
     for item in [*words["pressures"].values(), *words["levers"].values()]:
         retriever.search(item["search"], k=SEARCH_K)
-
-
-def looks_like_opening(embedder, text: str) -> bool:
-    """A statement of how the person feels, rather than a question: worth offering the check-in."""
-    if "?" in text or len(text.split()) > 60:
-        return False
-    opening = _words()["opening"]
-    bank = _opening_bank(embedder)
-    vector = np.asarray(embedder.embed_query(text), dtype=np.float32)
-    return float((bank @ vector).max()) >= opening["threshold"]
-
-
-@lru_cache(maxsize=4)
-def _opening_bank(embedder) -> np.ndarray:
-    return np.asarray(embedder.embed_documents(_words()["opening"]["examples"]), dtype=np.float32)

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 
 from app import ask, checkin, rehearse, safety
 from app.prompts import texts
+from app.reading import APP_REQUESTS, Reading, read
 from app.reply import Reply
 from app.retrieval import Retriever
 
 log = logging.getLogger("steady")
 COMMANDS = ("/checkin", "/rehearse", "/ask", "/help", "/reset", "/export")
 MAX_MESSAGE_CHARS = 4000  # longer messages are answered from their first part, and told so
+SPECIFIC_PRESSURE = 0.6  # a feeling that names a pressure this clearly is answered, not only offered the check-in
 
 
 @dataclass
@@ -102,7 +104,8 @@ class Engine:
             found = safety.assess(text, embedder=self.retriever.index.embedder)
             if found.crisis:
                 return self._crisis(session, found)
-            reply = yield from self._turn(session, text)
+            reading = read(text, context=context_of(session), embedder=self.retriever.index.embedder)
+            reply = yield from self._turn(session, reading)
             reply.notice = " ".join(n for n in (notice, reply.notice) if n)
             if found.health and not session.state.get("health_nudged"):
                 session.state["health_nudged"] = True  # once per session: a nudge, not a refrain
@@ -137,22 +140,75 @@ class Engine:
         return Reply(mode=session.mode, text=words["paused_text"], choices=_crisis_choices(),
                      state={"crisis": False, "paused": True})
 
-    def _turn(self, session: Session, text: str) -> Generator[str, None, Reply]:
-        """Hand a message to the flow of the session's mode; returns that flow's Reply."""
+    def _turn(self, session: Session, reading: Reading) -> Generator[str, None, Reply]:
+        """Hand the reading to the flow of the session's mode; requests to the app and questions for the
+        guidance are handled in any flow, which then resumes where it was."""
+        text = reading.text
+        # In a role-play almost everything is a line to the manager: only a confident reading is a request.
+        request = reading.wants(*APP_REQUESTS, at_least=0.75 if reading.context == "roleplay" else 0.55)
+        if request:
+            handled = self._request(session, request, reading)
+            if handled is not None:
+                return handled
         if session.mode == "checkin":
-            return checkin.turn(session.state["checkin"], text, retriever=self.retriever)
+            memory = session.state["checkin"]
+            if memory["step"] == "result" and text not in texts("checkin")["next_choices"]:
+                session.mode = "ask"  # typed after the result: the person moved on to a question
+                return (yield from self._ask(session, text))
+            if reading.wants("question", "offdomain", at_least=0.6):
+                return (yield from self._aside(session, text))
+            return checkin.turn(memory, reading, retriever=self.retriever)
         if session.mode == "rehearse":
-            return rehearse.turn(session.state["rehearse"], text)
+            memory = session.state["rehearse"]
+            if memory["stage"] == "case" and reading.wants("question", "offdomain", at_least=0.6) \
+                    or memory["stage"] == "roleplay" and reading.wants("question", "offdomain", at_least=0.8):
+                return (yield from self._aside(session, text))
+            return rehearse.turn(memory, text)
         offer = texts("checkin")["opening"]
         pending = session.state.pop("opening", None)
         if pending and text == offer["answer_choice"]:
             text = pending
-        elif not (session.state.get("ask") or {}).get("last_query") and checkin.looks_like_opening(
-            self.retriever.index.embedder, text
-        ):
+        elif not (session.state.get("ask") or {}).get("last_query") and reading.wants("feeling"):
             session.state["opening"] = text  # kept so the check-in can start from it
-            return Reply(mode="ask", text=offer["offer"], choices=list(offer["choices"]))
+            if max(reading.pressures.values()) < SPECIFIC_PRESSURE:  # a general heaviness: the check-in helps most
+                return Reply(mode="ask", text=offer["offer"], choices=list(offer["choices"]))
+            reply = yield from self._ask(session, text)  # a named worry is answered, with the check-in one click away
+            reply.choices = [offer["choices"][0], *(c for c in reply.choices if c != offer["choices"][0])]
+            return reply
         return (yield from self._ask(session, text))
+
+    def _request(self, session: Session, request: str, reading: Reading) -> Reply | None:
+        """Do what the person asked of the app; None when the current flow handles it itself."""
+        mode = session.mode
+        flow = session.state.get(mode) or {}
+        if request == "help":
+            return Reply(mode=mode, text=texts("engine")["help"], choices=_current_choices(session))
+        if request == "checkin" and (mode != "checkin" or flow.get("step") == "result"):
+            return self._command(session, "/checkin")
+        if request == "rehearse" and mode != "rehearse":
+            return self._command(session, "/rehearse")
+        if request in ("switch_manager", "stop") and mode == "rehearse":
+            return rehearse.turn(flow, reading.text, request=request)
+        if request == "switch_manager":
+            return self._command(session, "/rehearse")
+        if request == "start_over" and mode == "rehearse":
+            return self._command(session, "/rehearse")
+        if request == "start_over" and mode == "ask":
+            session.state.pop("ask", None)
+            return Reply(mode="ask", text=texts("engine")["reset"], choices=list(texts("ask")["choices"]))
+        if request == "show_result" and mode != "checkin" and (session.state.get("checkin") or {}).get("step") == "result":
+            session.mode = "checkin"
+            return checkin.turn(session.state["checkin"], reading, retriever=self.retriever)
+        return None
+
+    def _aside(self, session: Session, question: str) -> Generator[str, None, Reply]:
+        """A question for the guidance in the middle of a flow: answered, then the flow's question again."""
+        pending = _last_flow_reply(session)
+        reply = yield from self._ask(session, question)
+        if pending is not None:
+            reply.text = f"{reply.text}\n\n{texts('engine')['resume']}\n\n{pending['text'].split(chr(10) + chr(10))[-1]}"
+            reply.choices = list(pending["choices"])
+        return reply
 
     def _command(self, session: Session, text: str) -> Reply:
         words = texts("engine")
@@ -175,7 +231,10 @@ class Engine:
             return Reply(mode="ask", text=words["ask_ready"])
         if command == "/checkin":
             session.mode = "checkin"
-            memory, reply = checkin.start(retriever=self.retriever, seed=session.state.pop("opening", None))
+            seed = session.state.pop("opening", None)
+            if seed:
+                seed = read(seed, context="checkin_question", embedder=self.retriever.index.embedder)
+            memory, reply = checkin.start(retriever=self.retriever, seed=seed)
             session.state["checkin"] = memory
             return reply
         if command == "/rehearse":
@@ -206,6 +265,17 @@ class Engine:
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
         return reply
+
+
+def context_of(session: Session) -> str:
+    """What Steady had just done, as the intent model knows it (app/reading.CONTEXTS)."""
+    flow = session.state.get(session.mode) or {}
+    if session.mode == "checkin":
+        return "checkin_result" if flow.get("step") == "result" else "checkin_question"
+    if session.mode == "rehearse":
+        return {"case": "case_question", "script": "case_question", "roleplay": "roleplay"}.get(
+            flow.get("stage"), "after_answer")
+    return "after_answer" if (session.state.get("ask") or {}).get("last_query") else "start"
 
 
 def _crisis_choices() -> list[str]:

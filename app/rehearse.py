@@ -39,8 +39,19 @@ def start(*, checkin_top: list[str] | None = None, persona: str | None = None, c
     return memory, _ask_next(memory, lead=_words()["intro"])
 
 
-def turn(memory: dict, text: str) -> Reply:
+def turn(memory: dict, text: str, *, request: str | None = None) -> Reply:
+    """The next step for a message; `request` is what the reading says the person asked of the app
+    ("switch_manager", "stop"), so such a message is done, not scored as a line."""
     words = _words()
+    if request == "stop" and memory["stage"] == "roleplay":
+        return _debrief(memory)
+    if request == "switch_manager" and memory["stage"] in ("roleplay", "debrief", "script"):
+        named = _persona_named(text)
+        persona = named or words["harder"].get(memory["persona"] or "supportive", "skeptical")
+        fresh, reply = start(case=memory["case"], persona=persona)
+        memory.clear()
+        memory.update(fresh)
+        return reply
     if text == words["again_choice"] and memory["stage"] == "debrief":
         was = memory["persona"]
         fresh, reply = start(case=memory["case"], persona=words["harder"][was])
