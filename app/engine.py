@@ -55,6 +55,7 @@ class Engine:
         """Pay the one-off costs (embedding the flows' banks) before the first person arrives."""
         checkin.warm_up(self.retriever)
         safety.assess("warming up the crisis check, nothing more", embedder=self.retriever.index.embedder)
+        safety.language("warming up")
 
     def welcome(self) -> Reply:
         return Reply(mode="ask", text=texts("engine")["welcome"], choices=list(texts("ask")["choices"]))
@@ -101,7 +102,7 @@ class Engine:
             if len(text) > MAX_MESSAGE_CHARS:
                 notice = words["too_long"].format(limit=MAX_MESSAGE_CHARS)
                 text = text[:MAX_MESSAGE_CHARS]
-            found = safety.assess(text, embedder=self.retriever.index.embedder)
+            found = safety.assess(text, embedder=self.retriever.index.embedder, earlier=_earlier(session))
             if found.crisis:
                 return self._crisis(session, found)
             reading = read(text, context=context_of(session), embedder=self.retriever.index.embedder)
@@ -114,30 +115,34 @@ class Engine:
         return reply
 
     def _crisis(self, session: Session, found: safety.Assessment) -> Reply:
-        """The fixed human-written reply; coaching pauses until the person chooses to go on."""
+        """The fixed human-written reply, in the person's language; coaching pauses until they choose to go on."""
         log.warning("crisis language routed to human help (kind=%s, session=%s)", found.kind, session.session_id[:8])
         marks = session.state.setdefault("crisis", {"active": False, "times": 0})
-        marks.update(active=True, times=marks["times"] + 1, kind=found.kind)
-        return Reply(mode="crisis", text=safety.crisis_text(found), choices=_crisis_choices(), state={"crisis": True})
+        marks.update(active=True, times=marks["times"] + 1, kind=found.kind, lang=found.lang)
+        return Reply(mode="crisis", text=safety.crisis_text(found), choices=_crisis_choices(found.lang),
+                     state={"crisis": True})
 
     def _while_paused(self, session: Session, text: str) -> Reply:
-        words = texts("safety")["crisis"]
-        if text == words["choices"]["continue"]:
-            session.state["crisis"]["active"] = False
+        marks = session.state["crisis"]
+        words = safety.reply_words(marks.get("lang", "en"))
+        if text in safety.continue_choices():
+            marks["active"] = False
             pending = _last_flow_reply(session) if session.mode != "ask" else None  # resume the flow where it paused
             if pending is None:
-                return Reply(mode=session.mode, text=words["continue_text"], choices=list(texts("ask")["choices"]),
+                return Reply(mode=session.mode, text=words["continue"], choices=list(texts("ask")["choices"]),
                              state={"crisis": False})
-            return Reply(mode=session.mode, text=f"{words['continue_text']}\n\n{pending['text']}",
+            return Reply(mode=session.mode, text=f"{words['continue']}\n\n{pending['text']}",
                          choices=list(pending["choices"]), state={**pending["state"], "crisis": False})
         found = safety.assess(text, embedder=self.retriever.index.embedder)
         if found.crisis:
             return self._crisis(session, found)
-        if text == words["choices"]["again"]:  # the same fixed text as before (e.g. the threat variant)
-            again = safety.Assessment(crisis=True, health=False, kind=session.state["crisis"].get("kind", ""), score=0.0)
-            return Reply(mode="crisis", text=safety.crisis_text(again), choices=_crisis_choices(), state={"crisis": True})
+        if text in safety.again_choices():  # the same fixed text as before (e.g. the threat variant)
+            again = safety.Assessment(crisis=True, health=False, kind=marks.get("kind", ""), score=0.0,
+                                      lang=marks.get("lang", "en"))
+            return Reply(mode="crisis", text=safety.crisis_text(again), choices=_crisis_choices(again.lang),
+                         state={"crisis": True})
         # Not a new crisis, so not labelled one; but no coaching until the person chooses to go on.
-        return Reply(mode=session.mode, text=words["paused_text"], choices=_crisis_choices(),
+        return Reply(mode=session.mode, text=words["paused"], choices=_crisis_choices(marks.get("lang", "en")),
                      state={"crisis": False, "paused": True})
 
     def _turn(self, session: Session, reading: Reading) -> Generator[str, None, Reply]:
@@ -278,9 +283,15 @@ def context_of(session: Session) -> str:
     return "after_answer" if (session.state.get("ask") or {}).get("last_query") else "start"
 
 
-def _crisis_choices() -> list[str]:
-    choices = texts("safety")["crisis"]["choices"]
-    return [choices["continue"], choices["again"]]
+def _crisis_choices(lang: str) -> list[str]:
+    words = safety.reply_words(lang)
+    return [words["choice_continue"], words["choice_again"]]
+
+
+def _earlier(session: Session) -> list[str]:
+    """The person's last messages before this one (the crisis check reads them with it)."""
+    said = [turn["text"] for turn in session.history[:-1] if turn.get("role") == "user" and turn.get("text")]
+    return [t for t in said if not t.startswith("/")][-safety.EARLIER:]
 
 
 def _last_flow_reply(session: Session) -> dict | None:

@@ -59,6 +59,10 @@ class Spec:
     side: str = ""  # a field that is one-hot encoded beside the text ("context", "question")
     sides: tuple[str, ...] = ()
     chars: bool = True  # hashed character n-grams beside the sentence vector (measured per decision on dev)
+    # For a decision where a miss costs most (crisis): the threshold is the highest that keeps this
+    # recall on dev, and the model is kept as fitted on train (so the threshold was chosen on unseen text).
+    recall: float | None = None
+    extra_train: tuple[str, ...] = ()  # more labelled files (in the folder) that join the train split
 
 
 SPECS = {
@@ -69,7 +73,10 @@ SPECS = {
     # Character n-grams lost here (dev top-3 recall 0.85 → 0.78): a pressure is a meaning, not a word.
     "pressures": Spec("pressures", EVALS_DIR / "understand" / "pressures", multi=True, chars=False),
     "domain": Spec("domain", EVALS_DIR / "understand" / "domain"),
-    "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn"),
+    # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too; the
+    # learn/ dev and test splits stay unseen.
+    "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn", recall=0.95, extra_train=(
+        "../messages.yaml", "../blind.yaml", "../blind5.yaml", "../blind6.yaml", "../blind7.yaml", "../blind8.yaml")),
 }
 
 
@@ -77,6 +84,10 @@ def examples(spec: Spec, split: str) -> list[dict]:
     import yaml
 
     rows = yaml.safe_load((spec.folder / f"{split}.yaml").read_text(encoding="utf-8")) or []
+    if split == "train":
+        for extra in spec.extra_train:
+            rows += [{**r, "label": "crisis" if r["label"] == "crisis" else "none"}
+                     for r in yaml.safe_load((spec.folder / extra).read_text(encoding="utf-8"))]
     for row in rows:
         row["label"] = row.get("labels", []) if spec.multi else str(row["label"])
         row["text"] = str(row["text"])
@@ -90,8 +101,8 @@ def text_of(row: dict) -> str:
 
 def data_hash(spec: Spec) -> str:
     digest = hashlib.sha256()
-    for split in ("train", "dev"):
-        digest.update((spec.folder / f"{split}.yaml").read_bytes())
+    for name in ("train.yaml", "dev.yaml", *spec.extra_train):
+        digest.update((spec.folder / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -126,6 +137,13 @@ class Model:
         logits = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
+
+    def probability_of(self, label: str, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+        """One label's probability for each text (binary models keep one logit, for the second label)."""
+        probs = self.probabilities(vectors, texts)
+        if probs.shape[1] == 1:
+            return probs[:, 0] if label == self.labels[1] else 1.0 - probs[:, 0]
+        return probs[:, self.labels.index(label)]
 
     def scores(self, vector, text: str, side: str | None = None) -> dict[str, float]:
         """{label: probability} for one text and its vector."""
@@ -220,6 +238,8 @@ def train(name: str, *, embedder, say=print) -> Model:
         if best is None or figures[key] > best[1][key]:
             best = (c, figures)
     c, dev_figures = best
+    if spec.recall is not None:
+        return _train_for_recall(spec, f_train, train_rows, (x_dev, dev_rows), labels, c, say=say)
     rows = train_rows + dev_rows
     features = stub.features(np.vstack([x_train, x_dev]), [text_of(r) for r in rows],
                              [r.get(spec.side, "") for r in rows] if spec.side else None)
@@ -230,6 +250,26 @@ def train(name: str, *, embedder, say=print) -> Model:
     trained.save()
     model.cache_clear()
     say(f"{name}: C={c}, dev {dev_figures}")
+    return trained
+
+
+def _train_for_recall(spec: Spec, features, rows, dev, labels, c, *, say) -> Model:
+    weights, bias = _fit(spec, features, rows, labels, c)
+    trained = Model(spec=spec, weights=weights, bias=bias, labels=labels, meta={})
+    x_dev, dev_rows = dev
+    positive = "crisis"
+    p = trained.probability_of(positive, x_dev, [text_of(r) for r in dev_rows])
+    truth = np.array([r["label"] == positive for r in dev_rows])
+    ordered = np.sort(p[truth])
+    threshold = float(ordered[int(np.floor((1 - spec.recall) * len(ordered)))]) - 1e-6
+    predicted = p >= threshold
+    figures = {"recall": round(float(predicted[truth].mean()), 3), "false_positive_rate":
+               round(float(predicted[~truth].mean()), 3), "n": len(dev_rows)}
+    trained.meta = {"data_hash": data_hash(spec), "seed": SEED, "C": c, "threshold": round(threshold, 6),
+                    "train": len(rows), "dev": len(dev_rows), "dev_figures": figures}
+    trained.save()
+    model.cache_clear()
+    say(f"{spec.name}: C={c}, threshold {threshold:.3f}, dev {figures}")
     return trained
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -67,13 +66,28 @@ def retrieval_table(scores: list[Scores]) -> str:
 
 
 def crisis_report(*, embedder) -> dict | None:
-    """Crisis recall and false positives on evals/crisis/messages.yaml, from the safety check's own
-    scorer (evals/crisis/metrics.py) once it exists; None until then."""
-    if importlib.util.find_spec("evals.crisis.metrics") is None:
-        return None
+    """Crisis recall and false positives on the held-out test split (evals/crisis/learn/test.yaml)."""
     from evals.crisis.metrics import report
 
-    return report(embedder=embedder)
+    return report(embedder=embedder, split="test")
+
+
+def understanding_report(*, embedder) -> dict:
+    """Each learned decision's figures on its held-out test split, and the duration reader's."""
+    from datetime import date
+
+    from app import learned, quantities
+
+    found = {name: learned.test_figures(name, embedder=embedder) for name in ("intent", "answer", "pressures", "domain")}
+    import yaml
+
+    items = yaml.safe_load((learned.EVALS_DIR / "understand" / "durations" / "test.yaml").read_text(encoding="utf-8"))
+    right = 0
+    for item in items:
+        got = quantities.duration(str(item["text"]), today=date(2026, 12, 1))  # the set's reference date
+        right += ("none" if got is None else "long" if got.long else "short") == item["bucket"]
+    found["durations"] = {"accuracy": round(right / len(items), 3), "n": len(items)}
+    return found
 
 
 def _crisis_figures(report: dict | None) -> tuple[float | None, float | None]:
@@ -126,6 +140,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     # With a model, a grounded answer it did not write is the embedded fall-back (the notice says why).
     model = {"answers": len(answers), "generated": len(generated)} if llm is not None else None
     crisis = crisis_report(embedder=retriever.index.embedder)
+    understanding = understanding_report(embedder=retriever.index.embedder)
     rubric = rubric_consistency(engine, recorder, results, corpus=corpus)
     journeys = {}
     for journey in JOURNEYS:
@@ -144,6 +159,11 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
         "groundedness_model": _share(sum(s for s, _ in support), sum(n for _, n in support)),
         "crisis_recall": crisis_recall,
         "crisis_false_positive_rate": crisis_false_positives,
+        "intent_accuracy": understanding["intent"]["accuracy"],
+        "yes_no_unsure_accuracy": understanding["answer"]["accuracy"],
+        "pressures_top3_recall": understanding["pressures"]["top3_recall"],
+        "domain_f1": understanding["domain"]["macro_f1"],
+        "durations_accuracy": understanding["durations"]["accuracy"],
         "rubric_consistency": _share(rubric["identical"], rubric["lines"]),
     }
     checks = check_thresholds(figures, thresholds)
@@ -151,7 +171,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     report = _markdown(
         engine=llm.spec if llm is not None else "embedded (no model)", suite=suite, results=results,
         journeys=journeys, scores=scores, audits=audits, support=support, model=model, crisis=crisis, rubric=rubric,
-        checks=checks, seconds=time.perf_counter() - started,
+        understanding=understanding, checks=checks, seconds=time.perf_counter() - started,
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(report + "\n", encoding="utf-8")
@@ -161,7 +181,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
         "dialogues": [{"id": r.dialogue.id, "journey": r.dialogue.journey, "passed": r.passed,
                        "failures": r.failures()} for r in results],
         "retrieval": [asdict(s) for s in scores], "model": model, "crisis": crisis, "rubric": rubric,
-        "seconds": round(time.perf_counter() - started, 1),
+        "understanding": understanding, "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     return report, passed
@@ -173,7 +193,8 @@ def _value(value: float | None) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def _markdown(*, engine, suite, results, journeys, scores, audits, support, model, crisis, rubric, checks, seconds) -> str:
+def _markdown(*, engine, suite, results, journeys, scores, audits, support, model, crisis, rubric, understanding,
+              checks, seconds) -> str:
     summary = ["| figure | value | threshold | result |", "|---|---|---|---|"]
     for c in checks:
         mark = "n/a" if c.value is None else ("pass" if c.passed else "**MISS**")
@@ -196,19 +217,31 @@ def _markdown(*, engine, suite, results, journeys, scores, audits, support, mode
         grounded.append(f"Model answers: {sum(s for s, _ in support)} of {sum(n for _, n in support)} sentences "
                         f"(of {MIN_SUPPORT_WORDS}+ words) have a sentence of a cited passage at cosine similarity ≥ "
                         f"{SUPPORT_SIMILARITY} (all-MiniLM-L6-v2).")
-    if crisis is None:
-        crisis_text = "Not available: evals/crisis/metrics.py (the safety check's scorer) is not there yet."
-    else:
-        found, fp, health = crisis["crisis"], crisis["false_positives"], crisis["health"]
-        crisis_text = "\n".join([
-            f"app/safety.py on evals/crisis/messages.yaml ({crisis['messages']} labelled messages, with the embedder):", "",
-            f"- crisis recall: {found['caught']} of {found['total']} ({_value(found['recall'])})",
-            f"- false positives (idioms, ML jargon, negations, ordinary burnout): {fp['flagged']} of {fp['total']} "
-            f"({_value(fp['rate'])})",
-            f"- health nudge recall: {health['caught']} of {health['total']} ({_value(health['recall'])})",
-            *[f"- missed: {text!r}" for text in found["missed"]],
-            *[f"- flagged wrongly: {text!r}" for text in fp["flagged_texts"]],
-        ])
+    found, fp = crisis["crisis"], crisis["false_positives"]
+    crisis_text = "\n".join([
+        f"app/safety.py on the held-out test split, evals/crisis/learn/test.yaml ({crisis['messages']} messages, "
+        "never used for tuning):", "",
+        f"- crisis recall: {found['caught']} of {found['total']} ({_value(found['recall'])})",
+        f"- false positives on ordinary burnout and work messages: {fp['flagged']} of {fp['total']} ({_value(fp['rate'])})",
+        f"- health nudge (messages.yaml): {crisis['health']['caught']} of {crisis['health']['total']}, "
+        f"on {crisis['health']['flagged_none']} ordinary messages wrongly", "",
+        "| crisis kind | caught | of |", "|---|---|---|",
+        *[f"| {k} | {v['caught']} | {v['total']} |" for k, v in found["by_kind"].items()], "",
+        "| ordinary kind | flagged | of |", "|---|---|---|",
+        *[f"| {k} | {v['flagged']} | {v['total']} |" for k, v in fp["by_kind"].items()], "",
+        "Per language (each lexicon file's own examples): " + "; ".join(
+            f"{lang} {v['crisis'][0]}/{v['crisis'][1]} caught, {v['calm'][0]}/{v['calm'][1]} calm flagged"
+            for lang, v in crisis["languages"].items()), "",
+        *[f"- missed: {text!r}" for text in found["missed"]],
+        *[f"- flagged wrongly: {text!r}" for text in fp["flagged_texts"]],
+    ])
+    understanding_text = "\n".join([
+        "Each decision on its held-out test split (evals/understand/<decision>/test.yaml, written by a helper who saw "
+        "only the guidance and the labels; never used for tuning):", "",
+        "| decision | figure | n |", "|---|---|---|",
+        *[f"| {name} | " + ", ".join(f"{k} {v}" for k, v in figures.items() if k != "n") + f" | {figures['n']} |"
+          for name, figures in understanding.items()],
+    ])
     if rubric["lines"]:
         rubric_text = (f"{rubric['identical']} of {rubric['lines']} rehearsed lines got identical feedback when "
                        "their dialogue was played again." + "".join(f"\n- differs: {d}" for d in rubric["differing"]))
@@ -227,6 +260,7 @@ def _markdown(*, engine, suite, results, journeys, scores, audits, support, mode
         "Misses (hybrid, not in top 5): " + (", ".join(hybrid.misses) or "none"),
         "## Citations and groundedness", "\n".join(grounded),
         "## Crisis detection", crisis_text,
+        "## Understanding what people type", understanding_text,
         "## Rubric consistency", rubric_text,
         "## Result", result,
     ])
