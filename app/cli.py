@@ -304,6 +304,24 @@ def forget_command(everything: bool, user: str | None) -> None:
     store.close()
 
 
+@cli.command("train")
+@click.argument("decisions", nargs=-1)
+def train_command(decisions: tuple[str, ...]) -> None:
+    """Rebuild the learned decisions (intent, answer, pressures, domain, crisis) from their labelled files.
+
+    Fixed seed; each decision's C (and the crisis threshold) is chosen on its dev split; the data's hash
+    is recorded beside the weights in app/trained/. The test splits are never read here."""
+    from app import learned
+    from app.index_ready import ready_index
+
+    unknown = [d for d in decisions if d not in learned.SPECS]
+    if unknown:
+        _fail(f"Unknown decision {unknown[0]!r}; choose from {', '.join(learned.SPECS)}.")
+    embedder = ready_index(data_dir=config.data_dir(), say=_say).embedder
+    for name in decisions or tuple(learned.SPECS):
+        learned.train(name, embedder=embedder, say=click.echo)
+
+
 @cli.command("eval")
 @click.option("--suite", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=config.EVALS_DIR / "dialogues", show_default="evals/dialogues",

@@ -103,7 +103,7 @@ class Engine:
                 notice = words["too_long"].format(limit=MAX_MESSAGE_CHARS)
                 text = text[:MAX_MESSAGE_CHARS]
             found = safety.assess(text, embedder=self.retriever.index.embedder, earlier=_earlier(session))
-            if found.crisis:
+            if found.crisis and text not in _offered(session):  # a quick reply Steady offered is its own words
                 return self._crisis(session, found)
             reading = read(text, context=context_of(session), embedder=self.retriever.index.embedder)
             reply = yield from self._turn(session, reading)
@@ -288,10 +288,22 @@ def _crisis_choices(lang: str) -> list[str]:
     return [words["choice_continue"], words["choice_again"]]
 
 
+def _offered(session: Session) -> list[str]:
+    """The quick replies of Steady's last answer."""
+    last = next((t for t in reversed(session.history) if t.get("role") == "steady"), None)
+    return list(last.get("choices") or []) if last else list(texts("ask")["choices"])
+
+
 def _earlier(session: Session) -> list[str]:
-    """The person's last messages before this one (the crisis check reads them with it)."""
-    said = [turn["text"] for turn in session.history[:-1] if turn.get("role") == "user" and turn.get("text")]
-    return [t for t in said if not t.startswith("/")][-safety.EARLIER:]
+    """The person's last messages before this one, since the last crisis reply (the crisis check reads them
+    with it: a signal can be spread over two messages, but one already answered must not colour the next)."""
+    said: list[str] = []
+    for turn in session.history[:-1]:
+        if turn.get("role") == "steady" and turn.get("mode") == "crisis":
+            said = []
+        elif turn.get("role") == "user" and turn.get("text") and not turn["text"].startswith("/"):
+            said.append(turn["text"])
+    return said[-safety.EARLIER:]
 
 
 def _last_flow_reply(session: Session) -> dict | None:

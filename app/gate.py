@@ -15,7 +15,6 @@ import ipaddress
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 from app.owners import LoginLimiter, SignIns, Users, browser_owner, new_token, user_owner
@@ -25,7 +24,7 @@ OWNER_COOKIE = "steady_owner"
 SIGN_IN_COOKIE = "steady_signin"
 SCOPE_KEY = "steady.owner"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-MAX_BODY_BYTES = 256 * 1024  # the page's own requests are small; a message is capped at 20,000 characters
+MAX_BODY_BYTES = 512 * 1024  # the page's requests are small; a message is capped at 20,000 characters
 CSP = "; ".join((
     "default-src 'self'",
     # Gradio's page carries its configuration inline, and its HTML component compiles templates with
@@ -46,7 +45,7 @@ CSP = "; ".join((
 SECURITY_HEADERS = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # no-referrer made Chromium post the sign-in form with Origin: null
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
@@ -114,11 +113,19 @@ class Gate:
         if not _allowed_path(path):
             return await _plain(send, 404, words["not_found"])
         origin = headers.get("origin")
-        if method not in ("GET", "HEAD", "OPTIONS") and origin is not None:
-            if hostname(urlsplit(origin).netloc) not in self.config.hosts:
-                return await _plain(send, 403, words["cross_origin"])
+        if method not in ("GET", "HEAD") and origin is not None and not _same_origin(origin, headers.get("host", "")):
+            # Another site, or a page on another local port (cookies are shared across ports).
+            return await _plain(send, 403, words["cross_origin"])
+        if path.startswith("/api/") and method == "POST" and \
+                not headers.get("content-type", "").startswith("application/json"):
+            return await _plain(send, 415, words["json_only"])  # a form or text/plain post can't be forged into it
         if int(headers.get("content-length") or 0) > MAX_BODY_BYTES:
             return await _plain(send, 413, words["too_large"])
+        if method in ("POST", "PUT", "PATCH") and "content-length" not in headers:
+            body = await _body(receive, limit=MAX_BODY_BYTES + 1)  # chunked: read it, bounded, before passing on
+            if len(body) > MAX_BODY_BYTES:
+                return await _plain(send, 413, words["too_large"])
+            receive = _replay(body)
 
         cookies = _cookies(headers.get("cookie", ""))
         if self.config.users is not None and path == "/login":
@@ -126,6 +133,11 @@ class Gate:
         if path == "/logout":
             return await _redirect(send, "/login" if self.config.users else "/",
                                    cookie=f"{SIGN_IN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")
+        if not cookies.get(OWNER_COOKIE) and headers.get("sec-fetch-site") == "cross-site" and method == "GET" \
+                and not self.config.users and not self.config.proxy_header:
+            # A link from another site arrives without the SameSite=Strict cookie; reloading from here brings it.
+            # Issuing a new owner now would hide the person's conversations behind a cookie they no longer have.
+            return await _html(send, 200, '<!doctype html><meta http-equiv="refresh" content="0">')
         owner, new_cookie = self._identify(scope, headers, cookies, method=method)
         if owner is None and not path.startswith(PUBLIC_PREFIXES):
             if self.config.users is not None and method == "GET" and path == "/":
@@ -147,7 +159,10 @@ class Gate:
                 return user_owner(name), ""
             return None, ""
         if config.users is not None:
-            name = config.sign_ins.read(cookies.get(SIGN_IN_COOKIE, "")) if config.sign_ins else None
+            # A removed user, or one whose password changed, is signed out: the cookie's signature covers
+            # a piece of the current password hash.
+            name = config.sign_ins.read(cookies.get(SIGN_IN_COOKIE, ""), stamp_of=config.users.stamp) \
+                if config.sign_ins else None
             return (user_owner(name), "") if name else (None, "")
         token = cookies.get(OWNER_COOKIE) or _bearer(headers.get("authorization", ""))
         owner = browser_owner(token or "")
@@ -176,8 +191,14 @@ class Gate:
         if not (name and password and self.config.users.check(name, password)):
             self.config.limiter.failed(*keys)
             return await _html(send, 401, _login_page(words, words["wrong"]))
-        cookie = f"{SIGN_IN_COOKIE}={self.config.sign_ins.issue(name)}; Path=/; Max-Age=1209600; HttpOnly; SameSite=Strict"
+        signed = self.config.sign_ins.issue(name, stamp=self.config.users.stamp(name))
+        cookie = f"{SIGN_IN_COOKIE}={signed}; Path=/; Max-Age=1209600; HttpOnly; SameSite=Strict"
         return await _redirect(send, "/", cookie=cookie)
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.strip().lower()
 
 
 def _bearer(value: str) -> str:
@@ -186,32 +207,46 @@ def _bearer(value: str) -> str:
 
 
 def _cookies(header: str) -> dict[str, str]:
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except Exception:  # noqa: BLE001 - a malformed cookie header is no cookie
-        return {}
-    return {key: morsel.value for key, morsel in jar.items()}
+    """Cookies by name, leniently: another local app's odd cookie (JSON, spaces) must not hide ours."""
+    found = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in found:
+            found[name] = value.strip().strip('"')
+    return found
 
 
 def _with_headers(send, extra: list[tuple[bytes, bytes]]) -> Callable[[dict], Awaitable[None]]:
     async def wrapped(message: dict) -> None:
         if message["type"] == "http.response.start":
-            present = {k.lower() for k, _ in message.get("headers", [])}
-            message["headers"] = [*message.get("headers", []), *extra,
-                                  *((k, v) for k, v in SECURITY_HEADERS if k not in present)]
+            # No cross-origin reads: Gradio's own CORS answers are dropped.
+            kept = [(k, v) for k, v in message.get("headers", []) if not k.lower().startswith(b"access-control-")]
+            present = {k.lower() for k, _ in kept}
+            message["headers"] = [*kept, *extra, *((k, v) for k, v in SECURITY_HEADERS if k not in present)]
         await send(message)
     return wrapped
 
 
-async def _body(receive) -> bytes:
+async def _body(receive, *, limit: int = MAX_BODY_BYTES) -> bytes:
     chunks, size = [], 0
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
         size += len(chunks[-1])
-        if size > MAX_BODY_BYTES or not message.get("more_body"):
-            return b"".join(chunks)[:MAX_BODY_BYTES]
+        if size >= limit or not message.get("more_body"):
+            return b"".join(chunks)[:limit]
+
+
+def _replay(body: bytes):
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    return receive
 
 
 async def _respond(send, status: int, body: bytes, content_type: bytes, extra: list | None = None) -> None:

@@ -59,9 +59,10 @@ class Spec:
     side: str = ""  # a field that is one-hot encoded beside the text ("context", "question")
     sides: tuple[str, ...] = ()
     chars: bool = True  # hashed character n-grams beside the sentence vector (measured per decision on dev)
-    # For a decision where a miss costs most (crisis): the threshold is the highest that keeps this
-    # recall on dev, and the model is kept as fitted on train (so the threshold was chosen on unseen text).
-    recall: float | None = None
+    # For a decision with a threshold (crisis): the lowest threshold (the most recall) at which at most this
+    # share of everyday messages (the other decisions' dev splits) is flagged. The model is kept as fitted on
+    # train, so the threshold was chosen on text it never saw.
+    everyday_false_alarms: float | None = None
     extra_train: tuple[str, ...] = ()  # more labelled files (in the folder) that join the train split
 
 
@@ -73,10 +74,12 @@ SPECS = {
     # Character n-grams lost here (dev top-3 recall 0.85 → 0.78): a pressure is a meaning, not a word.
     "pressures": Spec("pressures", EVALS_DIR / "understand" / "pressures", multi=True, chars=False),
     "domain": Spec("domain", EVALS_DIR / "understand" / "domain"),
-    # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too; the
-    # learn/ dev and test splits stay unseen.
-    "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn", recall=0.95, extra_train=(
-        "../messages.yaml", "../blind.yaml", "../blind5.yaml", "../blind6.yaml", "../blind7.yaml", "../blind8.yaml")),
+    # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
+    # the everyday messages of the other decisions' train splits (answers, numbers, recipes, small talk:
+    # without them anything that isn't work talk looked like a crisis). The learn/ dev and test splits stay unseen.
+    "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn", everyday_false_alarms=0.01, extra_train=(
+        "../messages.yaml", "../blind.yaml", "../blind5.yaml", "../blind6.yaml", "../blind7.yaml", "../blind8.yaml",
+        *(f"../../understand/{d}/train.yaml" for d in ("intent", "answer", "durations", "domain", "pressures")))),
 }
 
 
@@ -86,7 +89,7 @@ def examples(spec: Spec, split: str) -> list[dict]:
     rows = yaml.safe_load((spec.folder / f"{split}.yaml").read_text(encoding="utf-8")) or []
     if split == "train":
         for extra in spec.extra_train:
-            rows += [{**r, "label": "crisis" if r["label"] == "crisis" else "none"}
+            rows += [{**r, "label": "crisis" if r.get("label") == "crisis" else "none"}
                      for r in yaml.safe_load((spec.folder / extra).read_text(encoding="utf-8"))]
     for row in rows:
         row["label"] = row.get("labels", []) if spec.multi else str(row["label"])
@@ -238,8 +241,8 @@ def train(name: str, *, embedder, say=print) -> Model:
         if best is None or figures[key] > best[1][key]:
             best = (c, figures)
     c, dev_figures = best
-    if spec.recall is not None:
-        return _train_for_recall(spec, f_train, train_rows, (x_dev, dev_rows), labels, c, say=say)
+    if spec.everyday_false_alarms is not None:
+        return _train_for_recall(spec, f_train, train_rows, (x_dev, dev_rows), labels, c, say=say, embedder=embedder)
     rows = train_rows + dev_rows
     features = stub.features(np.vstack([x_train, x_dev]), [text_of(r) for r in rows],
                              [r.get(spec.side, "") for r in rows] if spec.side else None)
@@ -253,18 +256,26 @@ def train(name: str, *, embedder, say=print) -> Model:
     return trained
 
 
-def _train_for_recall(spec: Spec, features, rows, dev, labels, c, *, say) -> Model:
+def _everyday_dev(embedder) -> tuple[np.ndarray, list[str]]:
+    """The everyday messages of the other decisions' dev splits (none of them a crisis)."""
+    import yaml
+
+    texts = [str(r["text"]) for name in ("intent", "answer", "durations", "domain", "pressures")
+             for r in yaml.safe_load((EVALS_DIR / "understand" / name / "dev.yaml").read_text(encoding="utf-8"))]
+    return np.asarray(embedder.embed_documents(texts), dtype=np.float32), texts
+
+
+def _train_for_recall(spec: Spec, features, rows, dev, labels, c, *, say, embedder) -> Model:
     weights, bias = _fit(spec, features, rows, labels, c)
     trained = Model(spec=spec, weights=weights, bias=bias, labels=labels, meta={})
     x_dev, dev_rows = dev
-    positive = "crisis"
-    p = trained.probability_of(positive, x_dev, [text_of(r) for r in dev_rows])
-    truth = np.array([r["label"] == positive for r in dev_rows])
-    ordered = np.sort(p[truth])
-    threshold = float(ordered[int(np.floor((1 - spec.recall) * len(ordered)))]) - 1e-6
-    predicted = p >= threshold
-    figures = {"recall": round(float(predicted[truth].mean()), 3), "false_positive_rate":
-               round(float(predicted[~truth].mean()), 3), "n": len(dev_rows)}
+    every = trained.probability_of("crisis", *_everyday_dev(embedder))
+    threshold = float(np.quantile(every, 1 - spec.everyday_false_alarms)) + 1e-6
+    p = trained.probability_of("crisis", x_dev, [text_of(r) for r in dev_rows])
+    truth = np.array([r["label"] == "crisis" for r in dev_rows])
+    figures = {"recall": round(float((p[truth] >= threshold).mean()), 3),
+               "false_positive_rate": round(float((p[~truth] >= threshold).mean()), 3),
+               "everyday_false_alarms": round(float((every >= threshold).mean()), 3), "n": len(dev_rows)}
     trained.meta = {"data_hash": data_hash(spec), "seed": SEED, "C": c, "threshold": round(threshold, 6),
                     "train": len(rows), "dev": len(dev_rows), "dev_figures": figures}
     trained.save()

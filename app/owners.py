@@ -111,6 +111,11 @@ class Users:
         except Argon2Error:
             return False
 
+    def stamp(self, name: str) -> str | None:
+        """A piece of the user's current hash, for sign-in cookies; None for a user who isn't there."""
+        stored = self._stored().get(name) or self._extra.get(name)
+        return stored[-16:] if stored else None
+
     def __bool__(self) -> bool:
         return bool(self.names())
 
@@ -134,16 +139,19 @@ class SignIns:
 
     key: bytes
 
-    def issue(self, name: str, *, now: float | None = None) -> str:
+    def issue(self, name: str, *, stamp: str | None = "", now: float | None = None) -> str:
+        """`stamp` (Users.stamp) ties the cookie to the user's current password: a new one signs them out."""
         expiry = int((now or time.time()) + SIGN_IN_DAYS * 86400)
         payload = f"{name}.{expiry}"
-        return f"{payload}.{self._sign(payload)}"
+        return f"{payload}.{self._sign(payload + '.' + (stamp or ''))}"
 
-    def read(self, cookie: str, *, now: float | None = None) -> str | None:
-        """The signed-in user name, or None (missing, tampered or expired)."""
+    def read(self, cookie: str, *, stamp_of=None, now: float | None = None) -> str | None:
+        """The signed-in user name, or None (missing, tampered, expired, or the user removed or changed)."""
         name, _, rest = (cookie or "").rpartition(".")
         name, _, expiry = name.rpartition(".")
-        if not name or not expiry.isdigit() or not hmac.compare_digest(self._sign(f"{name}.{expiry}"), rest):
+        stamp = stamp_of(name) if stamp_of else ""
+        if stamp is None or not name or not expiry.isdigit() or \
+                not hmac.compare_digest(self._sign(f"{name}.{expiry}.{stamp}"), rest):
             return None
         return name if int(expiry) > (now or time.time()) else None
 

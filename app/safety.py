@@ -37,6 +37,8 @@ EARLIER = 2  # earlier messages of the person's the classifier reads with the cu
 # An English lexicon phrase counts unless the classifier is this sure it is not a crisis: on dev, 0.3
 # cleared every question about moderation work (4 false alarms at 0.05) and missed nothing more.
 LEXICON_AGREEMENT = 0.3
+SHORT_WORDS = 4
+SHORT_ALONE_DISCOUNT = 0.5  # a short first message must be nearly certain to count on the classifier alone
 # The classifier learned English; on other languages it is unsure of everything, so there the
 # lexicon decides unless the classifier is nearly certain (the lexicons' calm examples: 86 of 175 flagged at
 # the English threshold).
@@ -165,9 +167,14 @@ def assess(text: str, *, embedder: QueryEmbedder | None = None, earlier: list[st
     health = mentions_health(text)
     found = match(text)
     score = 0.0
+    short = len(text.split()) < SHORT_WORDS
     if embedder is not None and any(ch.isalpha() for ch in text):
-        readings = [text, *([" ".join([*earlier[-EARLIER:], text])] if earlier else [])]
+        # A reply of a word or two ("Sometimes", "62") tells the classifier nothing on its own; it is
+        # read with what came before it (explicit short forms are the lexicons' job).
+        readings = [*([] if short and earlier else [text]), *([" ".join([*earlier[-EARLIER:], text])] if earlier else [])]
         score = crisis_probability(readings, embedder=embedder)
+        if short and not earlier:
+            score *= SHORT_ALONE_DISCOUNT
     if found:
         lang, kind = found
         # An English phrase the classifier (trained in English) finds nothing dark in is a question about

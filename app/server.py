@@ -75,8 +75,9 @@ def serve(*, engine: Engine, data_dir: Path, host: str, port: int, access: Acces
     store = Store(path=data_dir / "sessions.db")
     conversations = Conversations(engine=engine, store=store)
     app = make_app(conversations=conversations, config=gate_config(access=access, host=host, data_dir=data_dir))
+    # proxy_headers off: X-Forwarded-For from a local program must not make it look like the trusted proxy.
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                           timeout_graceful_shutdown=5))
+                                           timeout_graceful_shutdown=5, proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -523,7 +523,7 @@ def test_another_apps_cookie_on_the_same_host_does_not_hide_the_owner(shared_ser
     with browser_client(server) as (c, token):
         say(c, "Should I quit or transfer to another team? (cookie-jar-3)")
     for other in ('prefs={"theme":"dark"}', "greeting=hello world", "path=C:\\tmp", "name=José"):
-        headers = {"Cookie": f"{other}; {OWNER_COOKIE}={token}"}
+        headers = {"Cookie": f"{other}; {OWNER_COOKIE}={token}".encode()}
         with client(server) as raw:
             listed = raw.get("/api/sessions", headers=headers)
             assert listed.status_code == 200, (other, listed.status_code)
@@ -547,7 +547,7 @@ def test_every_response_carries_a_csp_that_loads_nothing_remote(shared_server) -
     with browser_client(server) as (c, _):
         responses = [c.get("/"), c.get("/config"), c.get("/api/sessions"), c.get("/no-such-page"),
                      c.get("/gradio_api/info"), c.get("/download/nothing/script"), c.get("/login"),
-                     c.get("/", headers={"Host": "evil.example"}), c.post("/api/chat", content=b"not json"),
+                     c.get("/", headers={"Host": "evil.example"}), c.post("/api/chat", content=b"not json", headers={"Content-Type": "application/json"}),
                      c.post("/api/chat", json={"text": "x"}, headers={"Origin": "http://127.0.0.2:9"})]
         with client(server) as nobody:
             responses.append(nobody.post("/api/chat", json={"text": "x", "session_id": ""}))
@@ -562,7 +562,7 @@ def test_every_response_carries_a_csp_that_loads_nothing_remote(shared_server) -
             assert name in directives, (where, name)
         assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"], where
         assert response.headers["x-content-type-options"] == "nosniff", where
-        assert response.headers["referrer-policy"] == "no-referrer", where
+        assert response.headers["referrer-policy"] == "same-origin", where
 
 
 # --- (f) remote content never loads, whoever typed it -------------------------------------------------------

@@ -1,0 +1,121 @@
+"""What people type, read once (app/reading.py): each example from issue "Understand what people type",
+played through `steady chat --jsonl` as a person would type it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from app import learned, quantities
+from app.reading import read
+
+ROLEPLAY = ["/rehearse", "Skip the rest, show my script", "Practise with a supportive manager"]
+
+
+@pytest.fixture(scope="module")
+def chat(bundled_index, tmp_path_factory):
+    """Play conversations through one `steady chat --jsonl` process; each starts after /reset."""
+    import os
+    import subprocess
+    import sys
+
+    from app.config import REPO_ROOT
+
+    data = tmp_path_factory.mktemp("understand") / "data"
+    shutil.copytree(bundled_index.data_dir, data, symlinks=True)
+
+    def play(*conversations: list[str]) -> list[list[dict]]:
+        lines, ends = [], []
+        for turns in conversations:
+            lines += ["/reset", *turns]
+            ends.append(len(lines))
+        done = subprocess.run([sys.executable, "-m", "app", "chat", "--jsonl"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "STEADY_DATA_DIR": str(data)},
+                              input="".join(json.dumps({"text": t}) + "\n" for t in lines))
+        assert "Traceback" not in done.stderr, done.stderr[-2000:]
+        replies = [json.loads(line) for line in done.stdout.splitlines()]
+        out, start = [], 0
+        for end in ends:
+            out.append(replies[start + 1:end])  # without the /reset reply
+            start = end
+        return out
+
+    return play
+
+
+def test_after_a_result_typed_words_are_understood(chat):
+    to_result = ["/checkin", "too many hours and constant firefighting", "That's enough, show me where I stand"]
+    question, restart, rehearse = chat(
+        [*to_result, "should I quit or transfer?"],
+        [*to_result, "can we start over"],
+        [*to_result, "let's rehearse the conversation with my manager"],
+    )
+    assert question[-2]["state"]["done"] is True
+    assert question[-1]["mode"] == "ask" and question[-1]["citations"]  # answered, not the result again
+    assert question[-1]["text"] != question[-2]["text"]
+    assert restart[-1]["mode"] == "checkin" and restart[-1]["state"]["done"] is False
+    assert rehearse[-1]["mode"] == "rehearse"
+
+
+def test_staffing_and_hours_are_workload_and_what_was_said_is_not_asked_again(chat):
+    (short_staffed,), (firefighting,) = [c[-1:] for c in chat(
+        ["/checkin", "im doing like 60 hours because we are two people down"],
+        ["/checkin", "60+ hour weeks, constant firefighting, on call every other week"],
+    )]
+    scores = short_staffed["state"]["pressures"]
+    assert max(scores, key=scores.get) == "workload"
+    assert "long hours or firefighting" not in firefighting["text"]  # it heard that already
+
+
+def test_unsure_is_asked_once_more_then_stays_not_clear(chat):
+    (turns,) = chat(["/checkin", "too many hours, not enough time", "Often",
+                     "not sure… another team might be calmer", "honestly no idea"])
+    again = turns[3]
+    assert again["state"]["verdict"] is None and "another way" in again["text"]
+    assert turns[4]["state"]["verdict"] != "structural"
+
+
+def test_a_no_in_words_with_reasons_is_a_no(chat):
+    (turns,) = chat(["/checkin", "my team lead shames everyone about GPU spend", "Often",
+                     "No, it's this team. Our lead posts everyone's spend in the channel every morning; "
+                     "other teams don't do that, so moving would fix it."])
+    assert turns[-1]["state"]["verdict"] == "situational"
+
+
+def test_four_or_five_months_is_a_duration_under_two_quarters():
+    got = quantities.duration("4 or 5 months")
+    assert got.months == 4.5 and not got.long
+    assert quantities.duration("since the reorg in january").long
+
+
+def test_a_clear_ethics_case_finds_the_ethics_weight(chat):
+    (turns,) = chat(["/checkin", "our face-matching system is far less accurate for people with darker skin and "
+                     "I'm the one who has to sign off on the launch next week", "That's enough, show me where I stand"])
+    assert "ethics_weight" in turns[-1]["state"]["top"]
+
+
+def test_asking_for_another_manager_in_a_role_play_is_done_not_scored(chat):
+    (turns,) = chat([*ROLEPLAY, "actually can I practise with the skeptical manager instead"])
+    last = turns[-1]
+    assert last["mode"] == "rehearse" and last["state"]["persona"] == "skeptical"
+    assert last["state"]["feedback"] == []  # nothing was scored as a line
+
+
+def test_a_question_mid_check_in_is_answered_and_the_check_in_resumes(chat):
+    (turns,) = chat(["/checkin", "what does the guidance say about transferring teams?"])
+    assert turns[-1]["citations"] and "Back to where we were" in turns[-1]["text"]
+    assert turns[-1]["choices"] == turns[0]["choices"]
+
+
+def test_the_trained_decisions_match_their_data():
+    """Every artefact in app/trained was built from the labelled files as they are now (`steady train`)."""
+    for name in learned.SPECS:
+        assert learned.model(name).meta["data_hash"] == learned.data_hash(learned.SPECS[name]), name
+
+
+def test_a_reading_is_computed_once(engine):
+    reading = read("we are two people down and i'm on call every other week", context="checkin_question",
+                   embedder=engine.retriever.index.embedder)
+    assert reading.pressures is reading.pressures and reading.intent == "answer"
