@@ -102,7 +102,8 @@ class Engine:
             if len(text) > MAX_MESSAGE_CHARS:
                 notice = words["too_long"].format(limit=MAX_MESSAGE_CHARS)
                 text = text[:MAX_MESSAGE_CHARS]
-            found = safety.assess(text, embedder=self.retriever.index.embedder, earlier=_earlier(session))
+            found = safety.assess(text, embedder=self.retriever.index.embedder, earlier=_earlier(session),
+                                  in_flow=session.mode in ("checkin", "rehearse"))
             if found.crisis and text not in _offered(session):  # a quick reply Steady offered is its own words
                 return self._crisis(session, found)
             reading = read(text, context=context_of(session), embedder=self.retriever.index.embedder)
@@ -157,7 +158,7 @@ class Engine:
                 return handled
         if session.mode == "checkin":
             memory = session.state["checkin"]
-            if memory["step"] == "result" and text not in texts("checkin")["next_choices"]:
+            if memory["step"] == "result" and not request and text not in texts("checkin")["next_choices"]:
                 session.mode = "ask"  # typed after the result: the person moved on to a question
                 return (yield from self._ask(session, text))
             if reading.wants("question", "offdomain", at_least=0.6):
@@ -173,7 +174,7 @@ class Engine:
         pending = session.state.pop("opening", None)
         if pending and text == offer["answer_choice"]:
             text = pending
-        elif not (session.state.get("ask") or {}).get("last_query") and reading.wants("feeling"):
+        elif not {"last_query", "chosen"} & set(session.state.get("ask") or {}) and reading.wants("feeling"):
             session.state["opening"] = text  # kept so the check-in can start from it
             if max(reading.pressures.values()) < SPECIFIC_PRESSURE:  # a general heaviness: the check-in helps most
                 return Reply(mode="ask", text=offer["offer"], choices=list(offer["choices"]))
@@ -233,6 +234,7 @@ class Engine:
                          choices=_current_choices(session))
         if command == "/ask":
             session.mode = "ask"
+            session.state.setdefault("ask", {})["chosen"] = True  # they asked for answers: no check-in offers
             return Reply(mode="ask", text=words["ask_ready"])
         if command == "/checkin":
             session.mode = "checkin"

@@ -29,7 +29,7 @@ def test_role_or_company_question_cites_that_passage(engine):
 
 def test_every_quote_is_verbatim_and_every_citation_was_retrieved(engine, retriever):
     for question in ["How do I stop feeling guilty about GPU costs?", "what should I learn to stay relevant",
-                     "how do I tell my manager I'm burning out", "I can never switch off from work"]:
+                     "how do I tell my manager I'm burning out", "how do I switch off from work in the evenings?"]:
         reply = engine.send(engine.new_session(), question)
         retrieved = {p.chunk_id: p for p in retriever.search(reply.state["query"], k=5)}
         assert reply.citations, question

@@ -51,9 +51,10 @@ def test_crises_no_pattern_named_are_caught_and_answered_in_their_language(text,
 
 
 def test_a_signal_spread_over_two_messages_is_caught(embedder):
-    assert not safety.assess("I've made my decision.", embedder=embedder).crisis
-    assert safety.assess("I've made my decision.", embedder=embedder,
-                         earlier=["I wrote letters to my family, one for each of them."]).crisis
+    alone = safety.assess("sunday night then.", embedder=embedder)
+    joined = safety.assess("sunday night then.", embedder=embedder,
+                           earlier=["I wrote letters to my family, one for each of them."])
+    assert not alone.crisis and joined.crisis and joined.score > alone.score
 
 
 @pytest.mark.parametrize("text", [
