@@ -21,7 +21,8 @@ MAX_PROBES = 2  # with the open question and the three-part test: about six ques
 UNCERTAIN = (0.30, 0.85)  # pressures scoring in this band are worth a follow-up question
 OPEN_WEIGHT = 0.2  # once a pressure was asked about directly, the person's answer decides
 SEARCH_K = 8
-YES_NO = {"follows": "follows_you", "duration": "lasted"}  # the test questions the answer model reads
+YES_NO = {"follows": "follows_you", "duration": "lasted"}
+ELAPSED = re.compile(r"\b(?:for|since|been|past|last|ago|lately|now|started|began|whole|all)\b")  # the test questions the answer model reads
 
 
 def _words() -> dict:
@@ -131,7 +132,9 @@ def _absorb(memory: dict, reading: Reading, *, skip: str | None = None, skip_tes
         if pid != skip:
             memory["open"][pid] = max(memory["open"].get(pid, 0.0), score)
     passing = read_test(reading.text)
-    if reading.duration is not None:
+    # A duration in passing counts only when it says how long this has gone on ("for a year", "since
+    # march"), not when it looks ahead ("AI will do my job in two years").
+    if reading.duration is not None and ELAPSED.search(reading.normal):
         passing["duration"] = "long" if reading.duration.long else "short"
     for key, value in passing.items():
         if key != skip_test and memory["test"].get(key, "unsure") == "unsure":

@@ -312,7 +312,7 @@ def _last_flow_reply(session: Session) -> dict | None:
     """The last thing the current flow asked (before a crisis pause or a command), if any."""
     for turn in reversed(session.history):
         if turn["role"] == "steady" and turn["mode"] == session.mode and turn.get("choices") \
-                and "export" not in turn.get("state", {}):
+                and "export" not in turn.get("state", {}) and not turn.get("state", {}).get("paused"):
             return turn
     return None
 

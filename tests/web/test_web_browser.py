@@ -135,6 +135,9 @@ def test_a_check_in_by_quick_replies_ends_with_the_chart(browser, shared_server)
         click_choice(page, "Check in")
         click_choice(page, "Too many hours")
         expect(page.locator('#steady-checkin [data-pressure="workload"]')).to_have_count(1)  # the chart grows as we talk
+        while page.locator("#steady-quick button", has_text="Often").count():  # a follow-up or two, if asked
+            asked = page.locator(BOTS).last.inner_text()
+            click_choice(page, "Often" if "long hours" in asked else "Rarely")
         click_choice(page, "Yes, it would follow me")
         click_choice(page, "Longer than two quarters")
         click_choice(page, "The kind of work I do")
