@@ -67,7 +67,7 @@ def test_retrieval_returning_random_passages_fails_the_eval(retriever, monkeypat
 def test_disabled_crisis_check_fails_the_eval(retriever, monkeypatch, tmp_path):
     from app import safety
 
-    monkeypatch.setattr(safety, "assess", lambda text, *, embedder=None: safety.Assessment(False, False, "none", 0.0))
+    monkeypatch.setattr(safety, "assess", lambda text, **_: safety.Assessment(False, False, "none", 0.0))
     report, passed = run(retriever=retriever, out=tmp_path)
     result = json.loads((tmp_path / "report.json").read_text())
     assert not passed and result["figures"]["crisis_recall"] == 0.0

@@ -384,9 +384,16 @@ def test_signing_in_in_a_browser_shows_each_user_only_their_own(contexts, auth_s
     server = auth_server
     alice = contexts().new_page()
     browser_sign_in(alice, server, "alice", "pw-alice-1")
+    open_tab(alice, "history")
+    alice.locator("#steady-new").click()  # other tests in this module signed alice in: a fresh conversation
+    expect(alice.locator(USERS)).to_have_count(0)
     send(alice, "How do I protect time for deep reading? (alice-browser-7)")
     bob = contexts().new_page()
     browser_sign_in(bob, server, "bob", "pw-bob-22")
+    # Bob may see his own latest conversation (other tests in this module signed him in), never Alice's.
+    expect(bob.locator("#steady-chat")).not_to_contain_text("alice-browser-7")
+    open_tab(bob, "history")
+    bob.locator("#steady-new").click()
     expect(bob.locator(USERS)).to_have_count(0)
     send(bob, "Is GPU guilt a real thing? (bob-browser-8)")
     open_tab(bob, "history")
