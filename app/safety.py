@@ -75,26 +75,29 @@ class Lexicon:
     reply: dict
 
 
-def _pattern(phrase: str, *, spaceless: bool) -> re.Pattern:
+def _pattern(phrase: str, *, spaceless: bool) -> str:
     """A phrase as a pattern: " * " is a gap of up to three words (six characters without spaces)."""
-    parts = [re.escape(normal(p)).replace(r"\ ", r"\s+") for p in phrase.split(" * ")]
-    if spaceless:
-        return re.compile(".{0,6}".join(parts))
-    return re.compile(rf"(?<![{_WORD}])" + r"(?:\s+\S+){0,3}\s+".join(parts) + rf"(?![{_WORD}])")
+    parts = [re.escape(p).replace(r"\ ", r"\s+") for p in phrase.split(" * ")]
+    return ".{0,6}".join(parts) if spaceless else r"(?:\s+\S+){0,3}\s+".join(parts)
 
 
 def _patterns(phrases: list[str], *, spaceless: bool) -> tuple[re.Pattern, ...]:
+    """One pattern for a whole list (compiling thousands of small ones took seconds at every start)."""
     forms = {normal(p) for p in phrases} | ({strip_accents(normal(p)) for p in phrases} if not spaceless else set())
-    return tuple(_pattern(p, spaceless=spaceless) for p in sorted(forms) if p.strip())
+    body = "|".join(_pattern(p, spaceless=spaceless) for p in sorted(forms, key=len, reverse=True) if p.strip())
+    if not body:
+        return ()
+    return (re.compile(f"(?:{body})" if spaceless else rf"(?<![{_WORD}])(?:{body})(?![{_WORD}])"),)
 
 
 @lru_cache(maxsize=1)
 def lexicons() -> tuple[Lexicon, ...]:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     found = []
     for path in sorted(LEXICON_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
         spaceless = data["script"] in SPACELESS
         found.append(Lexicon(
             lang=data["lang"], script=data["script"], markers=frozenset(normal(m) for m in data.get("markers", [])),
