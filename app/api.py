@@ -65,8 +65,9 @@ def routes(app, *, conversations: Conversations) -> None:
         who = owner_of(request.scope)
         if not session_id_ok(session_id):
             return error(400, "bad_session")
-        if conversations.store.owner_of(session_id=session_id) != who:
-            return error(403 if conversations.store.owner_of(session_id=session_id) is not None else 404, "not_yours")
+        found = conversations.store.owner_of(session_id=session_id)
+        if found != who:
+            return error(404 if found is None else 403, "not_yours")
         return JSONResponse({"session_id": session_id, "messages": conversations.load(session_id, who).history})
 
     @app.get("/download/{session_id}/{kind}")

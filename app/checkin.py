@@ -21,8 +21,7 @@ MAX_PROBES = 2  # with the open question and the three-part test: about six ques
 UNCERTAIN = (0.30, 0.85)  # pressures scoring in this band are worth a follow-up question
 OPEN_WEIGHT = 0.2  # once a pressure was asked about directly, the person's answer decides
 SEARCH_K = 8
-YES_NO = {"follows": "follows_you", "duration": "lasted"}
-ELAPSED = re.compile(r"\b(?:for|since|been|past|last|ago|lately|now|started|began|whole|all)\b")  # the test questions the answer model reads
+ELAPSED = re.compile(r"\b(?:for|since|been|past|last|ago|lately|now|started|began|whole|all)\b")
 
 
 def _words() -> dict:
@@ -52,7 +51,7 @@ def _test_answer(key: str, reading: Reading) -> str:
     """A free answer to one of the test's questions: yes / no / unsure, or long / short for how long."""
     if key == "duration":
         if reading.duration is not None:
-            return "long" if reading.duration.long else "short"
+            return reading.duration.bucket
         said = reading.answer("lasted")
         return {"yes": "long", "no": "short"}.get(said, "unsure")
     if key == "follows":
@@ -135,7 +134,7 @@ def _absorb(memory: dict, reading: Reading, *, skip: str | None = None, skip_tes
     # A duration in passing counts only when it says how long this has gone on ("for a year", "since
     # march"), not when it looks ahead ("AI will do my job in two years").
     if reading.duration is not None and ELAPSED.search(reading.normal):
-        passing["duration"] = "long" if reading.duration.long else "short"
+        passing["duration"] = reading.duration.bucket
     for key, value in passing.items():
         if key != skip_test and memory["test"].get(key, "unsure") == "unsure":
             memory["test"][key] = value

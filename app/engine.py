@@ -212,7 +212,8 @@ class Engine:
         pending = _last_flow_reply(session)
         reply = yield from self._ask(session, question)
         if pending is not None:
-            reply.text = f"{reply.text}\n\n{texts('engine')['resume']}\n\n{pending['text'].split(chr(10) + chr(10))[-1]}"
+            question = pending["text"].split("\n\n")[-1]  # the flow's question, without what led up to it
+            reply.text = f"{reply.text}\n\n{texts('engine')['resume']}\n\n{question}"
             reply.choices = list(pending["choices"])
         return reply
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from app.prompts import texts
+from app.text import normal as text_normal
 
 NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                 "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
@@ -30,8 +31,8 @@ class Line:
 
 
 def normal(text: str) -> str:
-    text = re.sub(r"[’‘`]", "'", text.lower())
-    return " " + re.sub(r"\s+", " ", text) + " "
+    """app.text.normal, padded with a space each side so cues match as whole words at the ends too."""
+    return f" {text_normal(text)} "
 
 
 def matches(text: str, phrases: list[str]) -> list[str]:

@@ -102,6 +102,11 @@ class Duration:
     months: float | None  # None when only "long" is known ("for ages")
     long: bool
 
+    @property
+    def bucket(self) -> str:
+        """The guidance's line: "long" beyond a quarter or two, else "short"."""
+        return "long" if self.long else "short"
+
 
 def duration(text: str, *, today: date | None = None) -> Duration | None:
     """How long something has lasted, as said in the message; None when no duration is given."""

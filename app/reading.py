@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from app import learned, quantities
-from app.lines import normal
+from app.text import normal
 from ingest.split import sentences as split_sentences
 
 # Contexts the intent model was trained with (evals/understand/intent): what Steady had just done.

@@ -194,7 +194,7 @@ def assess(text: str, *, embedder: QueryEmbedder | None = None, earlier: list[st
         # the word ("a suicide-risk classifier for moderation"); other languages' phrases decide alone.
         if lang != "en" or embedder is None or score >= LEXICON_AGREEMENT:
             return Assessment(crisis=True, health=health, kind="threat_to_others" if kind != "crisis" else "lexicon",
-                              score=max(score, 1.0 if lang != "en" else score), lang=lang)
+                              score=score if lang == "en" else 1.0, lang=lang)
     lang = language(text)
     threshold = learned.model("crisis").meta["threshold"]
     if in_flow:

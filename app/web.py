@@ -11,17 +11,13 @@ the owner's latest conversation. Flows never import this module; Gradio is impor
 from __future__ import annotations
 
 import html
-import os
 import re
 import time
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 
-from app.engine import Engine
 from app.prompts import texts
 from app.sessions import MAX_STORED_CHARS, Conversations, latest_citations, latest_state, script_document
-from app.store import NotYourSession, SessionSummary, Store, StoreFull
+from app.store import NotYourSession, SessionSummary, StoreFull
 
 QUICK_REPLY_SLOTS = 6
 # Throwaway turns answered (and not stored) before the server opens, so what loads lazily on a

@@ -85,7 +85,7 @@ def understanding_report(*, embedder) -> dict:
     right = 0
     for item in items:
         got = quantities.duration(str(item["text"]), today=date(2026, 12, 1))  # the set's reference date
-        right += ("none" if got is None else "long" if got.long else "short") == item["bucket"]
+        right += ("none" if got is None else got.bucket) == item["bucket"]
     found["durations"] = {"accuracy": round(right / len(items), 3), "n": len(items)}
     return found
 

@@ -85,4 +85,4 @@ if __name__ == "__main__":
     from ingest.embed import Embedder
 
     scores = report(embedder=Embedder(models_dir=data_dir() / "models"), split=(sys.argv[1:] or ["test"])[0])
-    print(json.dumps({k: v for k, v in scores.items()}, indent=2, ensure_ascii=False))
+    print(json.dumps(scores, indent=2, ensure_ascii=False))
