@@ -89,7 +89,8 @@ def ingest_command(corpora: tuple[Path, ...], rebuild: bool) -> None:
             _fail(f"--corpus {folder}: no such folder")
     index = Index(data_dir=config.data_dir(), progress=sys.stderr.isatty())
     try:
-        summary = ingest(index=index, bundled=config.BUNDLED_CORPUS, extra=list(corpora), rebuild=rebuild)
+        summary = ingest(index=index, bundled=config.BUNDLED_CORPUS, extra=list(corpora), rebuild=rebuild,
+                         cards=config.CARDS, questions=config.ASK_QUESTIONS)
     except OSError as exc:
         _fail(f"Could not write the index in {index.data_dir}: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - Chroma reports a full disk as its own internal error

@@ -8,7 +8,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_CORPUS = REPO_ROOT / "corpus"
 PROMPTS_DIR = REPO_ROOT / "prompts"
+CARDS = PROMPTS_DIR / "cards"  # Ask's answer cards, embedded at ingest
 EVALS_DIR = REPO_ROOT / "evals"
+# Ask's labelled train questions: at ingest, more ways of asking for each passage (dev and test stay unseen).
+ASK_QUESTIONS = EVALS_DIR / "ask" / "train.yaml"
 
 # Set before chromadb, huggingface or gradio are imported: nothing Steady runs may call home.
 PRIVACY_ENV = {

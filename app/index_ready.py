@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from app.config import BUNDLED_CORPUS
+from app.config import ASK_QUESTIONS, BUNDLED_CORPUS, CARDS
 from ingest.index import Index
 from ingest.load import load_corpus
-from ingest.pipeline import ingest
+from ingest.pipeline import derived_hash, ingest
 
 
 def is_stale(index: Index) -> bool:
-    """True when a corpus file was added, changed or removed since the last ingest."""
+    """True when a corpus file was added, changed or removed since the last ingest, or the answer cards
+    or sentence-role rules changed."""
     manifest = index.check()
+    if manifest.derived != derived_hash(CARDS, ASK_QUESTIONS):
+        return True
     folders = [BUNDLED_CORPUS, *(Path(p) for p in manifest.corpora)]
     documents, _ = load_corpus(folders)
     current = {doc.doc_id: doc.content_hash for doc in documents}
@@ -33,7 +36,7 @@ def ready_index(*, data_dir: Path, say: Callable[[str], None]) -> Index:
         say("The guidance changed since the last ingest: updating the index...")
     else:
         return index
-    summary = ingest(index=index, bundled=BUNDLED_CORPUS)
+    summary = ingest(index=index, bundled=BUNDLED_CORPUS, cards=CARDS, questions=ASK_QUESTIONS)
     say(summary.line())
     return index
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
 from ingest.index import Index
+from ingest.roles import QUOTABLE
 from ingest.split import sentences
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -34,6 +36,28 @@ class Passage:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    similarity: float  # cosine similarity to the query
+    role: str  # ingest/roles.py; "" for a sentence too short to have been embedded
+
+    @property
+    def quotable(self) -> bool:
+        return self.role in QUOTABLE
+
+
+@dataclass(frozen=True)
+class CardHit:
+    """An answer card (ingest/cards.py) and how close its answer is to the query."""
+
+    chunk_id: str
+    facets: tuple[str, ...]
+    answer: str
+    similarity: float  # the closest of its answer, its paragraph's and its section's hint questions
+    paragraph_similarity: float = 0.0  # the closer of its answer and its paragraph's hint questions
 
 
 def _tokenizer():
@@ -63,6 +87,7 @@ class Retriever:
         }
         self._sentence_vectors = self._load_sentence_vectors()
         self._load_dense()
+        self._load_cards()
         self._ids = list(self._chunks)
         self._tokenizer = _tokenizer()
         hints = {chunk_id: m.get("hints", "") for chunk_id, m in zip(ids, metas, strict=True)}
@@ -73,27 +98,67 @@ class Retriever:
     def __len__(self) -> int:
         return len(self._chunks)
 
-    def _load_sentence_vectors(self) -> dict[str, tuple[list[str], np.ndarray]]:
+    def _load_sentence_vectors(self) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
         got = self.index.collection.get(where={"role": "sentence"}, include=["embeddings", "documents", "metadatas"])
-        by_parent: dict[str, list[tuple[str, np.ndarray]]] = {}
+        by_parent: dict[str, list[tuple[str, str, np.ndarray]]] = {}
         for text, vector, meta in zip(got["documents"], got["embeddings"], got["metadatas"], strict=True):
-            by_parent.setdefault(meta["parent"], []).append((text, np.asarray(vector, dtype=np.float32)))
-        return {parent: ([t for t, _ in rows], np.stack([v for _, v in rows])) for parent, rows in by_parent.items()}
+            by_parent.setdefault(meta["parent"], []).append(
+                (text, meta.get("says", ""), np.asarray(vector, dtype=np.float32)))
+        return {parent: ([t for t, _, _ in rows], [r for _, r, _ in rows], np.stack([v for _, _, v in rows]))
+                for parent, rows in by_parent.items()}
 
-    def sentence_similarities(self, query: str, passage: Passage) -> list[tuple[str, float]]:
-        """The passage's sentences in order, each with its cosine similarity to the query."""
-        texts, vectors = self._sentence_vectors.get(passage.chunk_id, ([], np.zeros((0, 1))))
+    def sentence_similarities(self, query: str, passage: Passage) -> list[Sentence]:
+        """The passage's sentences in order, each with its cosine similarity to the query and its role."""
+        texts, roles, vectors = self._sentence_vectors.get(passage.chunk_id, ([], [], np.zeros((0, 1))))
         scores = dict(zip(texts, (vectors @ np.asarray(self.index.embedder.embed_query(query))).tolist())) if texts else {}
-        return [(sentence, scores.get(sentence, 0.0)) for sentence in sentences(passage.text)]
+        role = dict(zip(texts, roles))
+        return [Sentence(s, scores.get(s, 0.0), role.get(s, "")) for s in sentences(passage.text)]
+
+    @lru_cache(maxsize=8)  # noqa: B019 - one retriever per process; a turn asks for the same query's scores twice
+    def _similarity(self, query: str) -> np.ndarray:
+        """The query's cosine similarity to every passage and probe vector."""
+        return self._matrix @ np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+
+    def _load_cards(self) -> None:
+        got = self.index.collection.get(where={"kind": "card"}, include=["embeddings", "documents", "metadatas"])
+        self._cards = [CardHit(m["parent"], tuple(f for f in m.get("facets", "").split(",") if f), text, 0.0)
+                       for text, m in zip(got["documents"], got["metadatas"], strict=True)]
+        self._card_matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(self._cards), -1)
+        # The rows of each card's hint questions in the dense matrix (they are probes of its passage).
+        def rows(m: dict, key: str) -> np.ndarray:
+            return np.asarray([self._probe_row[(m["parent"], q)] for q in m.get(key, "").split("\n")
+                               if (m["parent"], q) in self._probe_row], dtype=np.int64)
+        self._card_asks = [(rows(m, "asks"), rows(m, "section_asks")) for m in got["metadatas"]]
+
+    def cards(self, query: str, *, chunk_ids: list[str] | None = None) -> list[CardHit]:
+        """The answer cards (of these passages, if given), closest to the query first: a card is as close
+        as its answer or the nearest of its passage's hint questions."""
+        if not self._cards:
+            return []
+        by_answer = self._card_matrix @ np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+        probes = self._similarity(query)
+        wanted = set(chunk_ids) if chunk_ids is not None else None
+        hits = []
+        for card, sim, (asks, section_asks) in zip(self._cards, by_answer, self._card_asks, strict=True):
+            if wanted is None or card.chunk_id in wanted:
+                own = max(float(sim), float(probes[asks].max()) if len(asks) else -1.0)
+                section = max(own, float(probes[section_asks].max()) if len(section_asks) else -1.0)
+                hits.append(replace(card, similarity=round(section, 4), paragraph_similarity=round(own, 4)))
+        return sorted(hits, key=lambda c: -c.similarity)
+
+    def passage(self, chunk_id: str) -> Passage | None:
+        return self._chunks.get(chunk_id)
 
     def _load_dense(self) -> None:
         """Every vector (passages and probes) in one matrix: an exact scan of ~1,500 vectors takes
         well under a millisecond, where a Chroma query for the same candidates took ~20 ms."""
-        got = self.index.store.get(include=["embeddings", "metadatas"])
-        rows = [(vector, m.get("parent", chunk_id), m.get("kind") == "probe")
-                for chunk_id, vector, m in zip(got["ids"], got["embeddings"], got["metadatas"], strict=True)
+        got = self.index.store.get(include=["embeddings", "metadatas", "documents"])
+        rows = [(vector, m.get("parent", chunk_id), m.get("kind") == "probe", text)
+                for chunk_id, vector, m, text in zip(got["ids"], got["embeddings"], got["metadatas"], got["documents"],
+                                                     strict=True)
                 if m.get("kind") == "probe" or chunk_id in self._chunks]
         self._matrix = np.asarray([r[0] for r in rows], dtype=np.float32).reshape(len(rows), -1)
+        self._probe_row = {(r[1], r[3]): i for i, r in enumerate(rows) if r[2]}
         parents = {chunk_id: i for i, chunk_id in enumerate(self._chunks)}
         self._row_parent = np.asarray([parents.get(r[1], -1) for r in rows], dtype=np.int64)
         self._row_is_probe = np.asarray([r[2] for r in rows], dtype=bool)
@@ -102,7 +167,7 @@ class Retriever:
         """Passages by dense score: their own similarity mixed with their best probe's."""
         if not len(self._matrix):
             return []
-        similarity = self._matrix @ np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+        similarity = self._similarity(query)
         own = np.zeros(len(self._chunks), dtype=np.float32)
         best_probe = np.full(len(self._chunks), -1.0, dtype=np.float32)
         known = self._row_parent >= 0

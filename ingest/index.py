@@ -30,6 +30,7 @@ class Manifest:
     dimensions: int
     corpora: list[str] = field(default_factory=list)  # folders ingested besides the bundled one
     documents: dict[str, dict] = field(default_factory=dict)  # doc_id -> {path, hash, chunks}
+    derived: str = ""  # hash of what ingest adds to the corpus (answer cards, sentence-role rules)
     version: int = MANIFEST_VERSION
 
     @classmethod

@@ -134,6 +134,20 @@ def load_hints(path: Path) -> tuple[Hint, ...]:
         raise ValueError(f"search hints in {path.name} are unreadable ({exc.__class__.__name__})") from None
 
 
+def load_question_hints(path: Path) -> dict[str, tuple[Hint, ...]]:
+    """Labelled questions (evals/ask/train.yaml: q, kind, expect {doc, sections}) as search hints by
+    document: each in-scope question is one more way of asking for its passages. Follow-ups are left
+    out, since they only make sense after another question."""
+    rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    hints: dict[str, list[Hint]] = {}
+    for row in rows:
+        expect = row.get("expect")
+        if row.get("kind") in ("direct", "new_topic") and isinstance(expect, dict):
+            for section in expect["sections"]:
+                hints.setdefault(str(expect["doc"]), []).append(Hint(str(section), "", (str(row["q"]),)))
+    return {doc_id: tuple(found) for doc_id, found in hints.items()}
+
+
 def load_corpus(folders: list[Path]) -> tuple[list[Document], list[Problem]]:
     """Every readable guidance file under the folders; unreadable ones become problems, not failures."""
     documents: dict[str, Document] = {}

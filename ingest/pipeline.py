@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ingest.cards import load_cards, place
 from ingest.index import Index, Manifest
-from ingest.load import Problem, load_corpus
+from ingest.load import Problem, load_corpus, load_question_hints
 from ingest.split import split_document
 
 
@@ -30,12 +32,26 @@ class IngestSummary:
         return f"Ingested {self.documents} documents, {self.passages} passages; {change}; {self.seconds:.1f} s."
 
 
+def derived_hash(cards: Path | None, questions: Path | None) -> str:
+    """What ingest adds to the corpus: the answer cards, the labelled questions and the sentence-role
+    rules. When it changes the index is brought in line (metadata relabelled, new entries embedded)."""
+    from ingest import roles
+
+    digest = hashlib.sha256(Path(roles.__file__).read_bytes())
+    paths = sorted(cards.glob("*.yaml")) if cards and cards.is_dir() else []
+    for path in [*paths, *([questions] if questions and questions.is_file() else [])]:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def ingest(
     *,
     index: Index,
     bundled: Path,
     extra: list[Path] | None = None,
     rebuild: bool = False,
+    cards: Path | None = None,
+    questions: Path | None = None,
 ) -> IngestSummary:
     started = time.perf_counter()
     summary = IngestSummary()
@@ -54,10 +70,19 @@ def ingest(
     documents, summary.problems = load_corpus(folders)
     manifest.corpora = [str(p) for p in folders[1:] if p.is_dir()]
 
+    hashes = {doc.doc_id: doc.content_hash for doc in documents}  # of the corpus files themselves
+    learned = load_question_hints(questions) if questions and questions.is_file() else {}
+    documents = [replace(doc, hints=doc.hints + learned.get(doc.doc_id, ())) for doc in documents]
+    hints = {doc.doc_id: doc.hints for doc in documents}
     chunks = [chunk for doc in documents for chunk in split_document(doc)]
     # Every vector in the index: a chunk (embedded with its heading path) or one of its probes.
     wanted = {c.chunk_id: (c.embed_text, c.text, c.metadata) for c in chunks}
     wanted |= {p.probe_id: (p.text, p.text, p.metadata) for c in chunks for p in c.probes()}
+    for card in load_cards(cards) if cards else []:
+        chunk = place(card, chunks)
+        if chunk is not None:
+            wanted[card.card_id(chunk.chunk_id)] = (card.answer, card.answer,
+                                                    card.metadata(chunk.chunk_id, hints=hints.get(card.doc_id, ())))
     got = index.collection.get(include=["metadatas"])
     existing = dict(zip(got["ids"], got["metadatas"], strict=True))
     new = [entry_id for entry_id in wanted if entry_id not in existing]
@@ -83,11 +108,12 @@ def ingest(
     manifest.documents = {
         doc.doc_id: {
             "path": str(doc.path),
-            "hash": doc.content_hash,
+            "hash": hashes[doc.doc_id],
             "chunks": [c.chunk_id for c in chunks if c.doc_id == doc.doc_id],
         }
         for doc in documents
     }
+    manifest.derived = derived_hash(cards, questions)
     index.write_manifest(manifest)
     summary.documents, summary.passages = len(documents), len(chunks)
     summary.added, summary.removed = len(new), len(stale)

@@ -25,13 +25,13 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("**", "")).strip()
 
 
 def sentences(text: str) -> list[str]:
     """A passage's sentences in order, Markdown emphasis and list markers removed."""
-    return [_plain(s).removeprefix("- ").removeprefix("> ") for s in _SENTENCE_END.split(text) if s.strip()]
+    return [plain(s).removeprefix("- ").removeprefix("> ") for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,12 @@ class Probe:
     doc_id: str
     text: str
     role: str  # "sentence" (verbatim from the passage) or "hint" (a question it answers)
+    says: str = ""  # a sentence's role in its passage (ingest/roles.py): only advice and facts are quoted
 
     @property
     def metadata(self) -> dict[str, str]:
-        return {"kind": "probe", "role": self.role, "parent": self.parent, "doc_id": self.doc_id}
+        return {"kind": "probe", "role": self.role, "parent": self.parent, "doc_id": self.doc_id,
+                **({"says": self.says} if self.says else {})}
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,13 @@ class Chunk:
                 "section": self.section, "hints": "\n".join(self.hints)}
 
     def probes(self) -> list[Probe]:
-        own = sentences(self.text)
-        roles = {s: "sentence" for s in own} | {h: "hint" for h in self.hints if h not in own}
+        from ingest.roles import roles
+
+        own = roles(self.text)
+        kinds = {s: "sentence" for s in own} | {h: "hint" for h in self.hints if h not in own}
         return [
-            Probe(f"{self.chunk_id}#{_digest(text)}", self.chunk_id, self.doc_id, text, role)
-            for text, role in roles.items()
+            Probe(f"{self.chunk_id}#{_digest(text)}", self.chunk_id, self.doc_id, text, kind, own.get(text, ""))
+            for text, kind in kinds.items()
             if len(text.split()) >= MIN_SENTENCE_WORDS
         ]
 
@@ -106,7 +110,7 @@ def _attach_hints(doc: Document, chunks: list[Chunk]) -> list[Chunk]:
     attached: dict[str, list[str]] = {c.chunk_id: [] for c in chunks}
     for hint in doc.hints:
         in_section = [c for c in chunks if c.section == hint.section]
-        anchored = [c for c in in_section if _plain(hint.anchor) in _plain(c.text)] if hint.anchor else []
+        anchored = [c for c in in_section if plain(hint.anchor) in plain(c.text)] if hint.anchor else []
         for chunk in anchored[:1] or in_section:
             attached[chunk.chunk_id].extend(hint.questions)
     return [Chunk(**{**c.__dict__, "hints": tuple(dict.fromkeys(attached[c.chunk_id]))}) for c in chunks]

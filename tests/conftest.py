@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import app.config  # noqa: F401 - applies the privacy environment before chromadb loads
-from app.config import BUNDLED_CORPUS, REPO_ROOT
+from app.config import ASK_QUESTIONS, BUNDLED_CORPUS, CARDS, REPO_ROOT
 from ingest.embed import Embedder
 from ingest.index import Index
 from ingest.pipeline import ingest
@@ -43,7 +43,7 @@ def bundled_index(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) ->
     data_dir = tmp_path_factory.mktemp("bundled")
     (data_dir / "models").symlink_to(models_dir, target_is_directory=True)
     index = Index(data_dir=data_dir)
-    ingest(index=index, bundled=BUNDLED_CORPUS)
+    ingest(index=index, bundled=BUNDLED_CORPUS, cards=CARDS, questions=ASK_QUESTIONS)
     return index
 
 
