@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -64,6 +65,31 @@ class Spec:
     # train, so the threshold was chosen on text it never saw.
     everyday_false_alarms: float | None = None
     extra_train: tuple[str, ...] = ()  # more labelled files (in the folder) that join the train split
+    # How a row of another set becomes a row of this decision ({text, label}, or None to leave it out):
+    # `read` for the decision's own splits, `read_extra` for the extra train files.
+    read: Callable[[dict], dict | None] | None = None
+    read_extra: Callable[[dict], dict | None] | None = None
+
+
+def _crisis_or_none(row: dict) -> dict:
+    return {**row, "text": row.get("text", row.get("q")), "label": "crisis" if row.get("label") == "crisis" else "none"}
+
+
+# evals/ask rows: q, kind (direct | follow_up | new_topic | off_topic | near_domain), previous, facets.
+def _ask_scope(row: dict) -> dict | None:
+    """In or out of the guidance's domain; a follow-up alone ("what if I'm junior?") is neither."""
+    if row["kind"] == "follow_up":
+        return None
+    return {"text": row["q"], "label": "out" if row["kind"] in ("off_topic", "near_domain") else "in"}
+
+
+def _ask_leans(row: dict) -> dict:
+    """Does the question lean on the one before it, or stand alone?"""
+    return {"text": row["q"], "label": "leans" if row["kind"] == "follow_up" else "alone"}
+
+
+def _ask_facets(row: dict) -> dict | None:
+    return {"text": row["q"], "labels": list(row.get("facets") or [])} if row.get("facets") else None
 
 
 SPECS = {
@@ -73,24 +99,33 @@ SPECS = {
                    sides=("follows_you", "lasted", "confirm")),
     # Character n-grams lost here (dev top-3 recall 0.85 → 0.78): a pressure is a meaning, not a word.
     "pressures": Spec("pressures", EVALS_DIR / "understand" / "pressures", multi=True, chars=False),
-    "domain": Spec("domain", EVALS_DIR / "understand" / "domain"),
+    # Ask's own questions (evals/ask/train.yaml) teach it near-domain technical questions are out.
+    "domain": Spec("domain", EVALS_DIR / "understand" / "domain", extra_train=("../../ask/train.yaml",),
+                   read_extra=_ask_scope),
+    "leans": Spec("leans", EVALS_DIR / "ask", read=_ask_leans),
+    "facets": Spec("facets", EVALS_DIR / "ask", multi=True, read=_ask_facets),
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
     # the everyday messages of the other decisions' train splits (answers, numbers, recipes, small talk:
     # without them anything that isn't work talk looked like a crisis). The learn/ dev and test splits stay unseen.
     "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn", everyday_false_alarms=0.01, extra_train=(
+        "more.yaml", "../../ask/train.yaml",
         "../messages.yaml", "../blind.yaml", "../blind5.yaml", "../blind6.yaml", "../blind7.yaml", "../blind8.yaml",
-        *(f"../../understand/{d}/train.yaml" for d in ("intent", "answer", "durations", "domain", "pressures")))),
+        *(f"../../understand/{d}/train.yaml" for d in ("intent", "answer", "durations", "domain", "pressures"))),
+        read_extra=_crisis_or_none),
 }
 
 
 def examples(spec: Spec, split: str) -> list[dict]:
     import yaml
 
-    rows = yaml.safe_load((spec.folder / f"{split}.yaml").read_text(encoding="utf-8")) or []
+    def load(name: str, read: Callable[[dict], dict | None] | None) -> list[dict]:
+        raw = yaml.safe_load((spec.folder / name).read_text(encoding="utf-8")) or []
+        return [r for r in map(read, raw) if r is not None] if read else raw
+
+    rows = load(f"{split}.yaml", spec.read)
     if split == "train":
         for extra in spec.extra_train:
-            rows += [{**r, "label": "crisis" if r.get("label") == "crisis" else "none"}
-                     for r in yaml.safe_load((spec.folder / extra).read_text(encoding="utf-8"))]
+            rows += load(extra, spec.read_extra)
     for row in rows:
         row["label"] = row.get("labels", []) if spec.multi else str(row["label"])
         row["text"] = str(row["text"])
@@ -257,11 +292,12 @@ def train(name: str, *, embedder, say=print) -> Model:
 
 
 def _everyday_dev(embedder) -> tuple[np.ndarray, list[str]]:
-    """The everyday messages of the other decisions' dev splits (none of them a crisis)."""
+    """The everyday messages of the other decisions' dev splits and Ask's dev questions (none of them a crisis)."""
     import yaml
 
     texts = [str(r["text"]) for name in ("intent", "answer", "durations", "domain", "pressures")
              for r in yaml.safe_load((EVALS_DIR / "understand" / name / "dev.yaml").read_text(encoding="utf-8"))]
+    texts += [str(r["q"]) for r in yaml.safe_load((EVALS_DIR / "ask" / "dev.yaml").read_text(encoding="utf-8"))]
     return np.asarray(embedder.embed_documents(texts), dtype=np.float32), texts
 
 

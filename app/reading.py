@@ -26,6 +26,8 @@ CLAUSE_BREAK = re.compile(r"[;,:]\s*|\s+(?:and|but|plus|while|because|so|also)\s
 MAX_UNITS = 12
 # A pressure model probability is not a level; this maps it onto the 0-1 scale the check-in shows.
 PRESSURE_FLOOR = 0.25
+FACET_FLOOR = 0.5
+OTHER_SCRIPTS = re.compile(r"[^\x00-\u024f\u2000-\u206f\s]+")  # not Latin, nor punctuation
 
 
 @dataclass
@@ -101,8 +103,32 @@ class Reading:
 
     @cached_property
     def in_domain(self) -> float:
-        """The probability that the guidance speaks to this message at all."""
+        """The probability that the guidance speaks to this message at all. In a message mixing scripts
+        ("I feel guilty about GPU costs — 每次训练都很贵") it reads the Latin-script part: the model learned
+        English, and the other words only blur it."""
+        if self.searchable != self.text:
+            vector = np.asarray(self.embedder.embed_query(self.searchable[:2000]), dtype=np.float32)
+            return learned.model("domain").scores(vector, self.searchable)["in"]
         return learned.model("domain").scores(self.vector, self.text)["in"]
+
+    @cached_property
+    def searchable(self) -> str:
+        """What to look the message up by: its Latin-script words when it mixes scripts and has enough of
+        them (the index and the decisions are English), else the message."""
+        latin = " ".join(OTHER_SCRIPTS.sub(" ", self.text).split())
+        return latin if latin != " ".join(self.text.split()) and len(latin.split()) >= 3 else self.text
+
+    @cached_property
+    def leans_back(self) -> bool:
+        """Whether the message only makes sense with the question before it ("what if I'm junior?")."""
+        return learned.model("leans").scores(self.vector, self.text)["leans"] >= 0.5
+
+    @cached_property
+    def facets(self) -> tuple[str, ...]:
+        """What a question is about (junior, structural, manager, learn...), most likely first, at most three."""
+        model = learned.model("facets")
+        probs = model.probabilities(np.asarray([self.vector]), [self.text])[0]
+        return tuple(model.labels[i] for i in np.argsort(-probs)[:3] if probs[i] >= FACET_FLOOR)
 
 
 def read(text: str, *, context: str, embedder) -> Reading:
