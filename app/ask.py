@@ -1,92 +1,105 @@
-"""Ask mode without a model: retrieve, then answer with the guidance's own sentences, cited."""
+"""Ask mode without a model: a coach's direct answer, the guidance's own words as evidence, one next step.
+
+The direct answer is an answer card (prompts/cards/, Steady's own words for what one passage advises);
+the evidence is one or two of that passage's advice or fact sentences (ingest/roles.py), verbatim and
+cited; the next step depends on what the person has already done. What the question is about comes
+from its reading (app/reading.py): whether the guidance speaks to it (a learned decision, checked
+against how well anything was retrieved), whether it leans on the previous question, and its facets.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import cache
 
 from app.prompts import texts
+from app.reading import Reading
 from app.reply import Reply, citation
-from app.retrieval import Passage, Retriever
+from app.retrieval import CardHit, Passage, Retriever, Sentence
 
-# Calibrated on evals/retrieval (questions.yaml vs offtopic.yaml): below this dense score the
-# best passage doesn't answer the question (declines 4.5% of in-scope, accepts 6.7% off-topic).
-RELEVANCE_THRESHOLD = 0.48
-PASSAGES = 3  # passages an answer may quote
-MAX_SENTENCES = 4
-PER_PASSAGE = 2  # diversity: no single passage fills the answer
-SENTENCE_FLOOR = 0.2  # a quoted sentence is at most this much less similar than the best one
-
-# "what about seniors?", "and if I'm junior?": opens like a follow-up or points back at the last turn.
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|but|so|or|also|then|what about|how about|what if|same|ok so)\b"
-    r"|\b(it|that|this|they|them|those|these)\b",
-    re.IGNORECASE,
-)
-LEXICAL_BONUS = 0.15  # sentence choice: cosine plus this times the share of query terms it contains
-# A sentence opening like this leans on the one before it, which is quoted too.
-_LEANS_BACK = re.compile(r"^(This|These|That|Those|It|They|Such|But|However|Both|Otherwise)\b")
-
-
-@cache
-def _stemmer():
-    from Stemmer import Stemmer
-
-    return Stemmer("english")
-
-
-def _terms(text: str) -> set[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return set(_stemmer().stemWords([w for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS_EN]))
-
-
-def is_follow_up(question: str) -> bool:
-    return bool(_FOLLOW_UP.search(question))
-
-
-def condense(question: str, *, previous: str | None) -> str:
-    """A follow-up made standalone by carrying the previous question's topic into the query."""
-    if previous and is_follow_up(question):
-        return f"{previous} {question}"
-    return question
+PASSAGES = 5  # passages retrieved; a card is chosen among theirs
+# Scope, tuned on evals/ask train and dev (off-topic and near-domain questions against in-scope ones):
+# the learned in-domain probability and the best passage's similarity, either strong enough alone.
+SCOPE_DOMAIN = 0.5
+SCOPE_SIMILARITY = 0.45
+SCOPE_SURE_DOMAIN = 0.9
+SCOPE_SURE_SIMILARITY = 0.62
+# A question that leans on the previous one is retrieved with it, unless the joined query retrieves worse
+# than the question alone by more than this.
+FOLLOW_UP_MARGIN = 0.05
+# Card choice, tuned on evals/ask dev: similarity to the question and to the query, plus this times the
+# share of the question's facets the card answers, plus RANK_WEIGHT over the rank of its passage.
+FACET_WEIGHT = 0.2
+RANK_WEIGHT = 0.05
+EVIDENCE_WORDS = 70  # one or two sentences
+SECOND_SENTENCE_FLOOR = 0.1  # a second quoted sentence is at most this much less apt than the first
 
 
 @dataclass(frozen=True)
 class Grounding:
     question: str
-    standalone: str
+    standalone: str  # what was retrieved for: the question, or the previous one with it when it leans on it
     passages: list[Passage]
-    narrowed: bool = False  # retrieval used only the clause carrying the question
-
-    @property
-    def in_scope(self) -> bool:
-        return bool(self.passages) and (self.passages[0].similarity or 0.0) >= RELEVANCE_THRESHOLD
-
-
-def ground(
-    retriever: Retriever, question: str, *, previous: str | None = None, standalone: str | None = None
-) -> Grounding:
-    """Retrieve for the question, made standalone (by a model's rewrite if given, else by condense)."""
-    standalone = standalone or condense(question, previous=previous)
-    grounding = Grounding(question, standalone, retriever.search(standalone, k=5))
-    focus = _asked_part(standalone)
-    if not grounding.in_scope and focus:  # "I can't sleep and my chest hurts, how do I cut my hours?"
-        narrowed = Grounding(question, focus, retriever.search(focus, k=5), narrowed=True)
-        if narrowed.in_scope:
-            return narrowed
-    return grounding
+    in_scope: bool
+    follow_up: bool = False  # it leans on the previous question (retrieved with it when that retrieves better)
+    card: CardHit | None = None
+    facets: tuple[str, ...] = ()
 
 
-_QUESTION_PART = re.compile(r"(?:^|[.!;,]\s+)([^.!;,?]*\?)\s*$")
+def _scoped(domain: float, passages: list[Passage]) -> bool:
+    similarity = (passages[0].similarity or 0.0) if passages else 0.0
+    return (domain >= SCOPE_DOMAIN and similarity >= SCOPE_SIMILARITY
+            or domain >= SCOPE_SURE_DOMAIN or similarity >= SCOPE_SURE_SIMILARITY) and bool(passages)
 
 
-def _asked_part(text: str) -> str | None:
-    """The clause that carries the question, when a message wraps it in other things."""
-    match = _QUESTION_PART.search(text)
-    part = match.group(1).strip() if match else ""
-    return part if len(part.split()) >= 3 and part != text.strip() else None
+def _top(passages: list[Passage]) -> float:
+    return (passages[0].similarity or 0.0) if passages else 0.0
+
+
+def ground(retriever: Retriever, reading: Reading, *, previous: str | None = None,
+           standalone: str | None = None) -> Grounding:
+    """What the answer rests on. A follow-up ("what if I'm junior?") is retrieved together with the previous
+    question, but only when the reading says it leans on it and the evidence agrees: a complete new
+    question is never glued to the last one."""
+    question, searched = reading.text, reading.searchable
+    own = retriever.search(searched, k=PASSAGES)
+    query, passages = searched, own
+    in_scope = _scoped(reading.in_domain, own)
+    follow_up = bool(previous and (standalone or reading.leans_back))
+    if follow_up:
+        joined = standalone or f"{previous} {searched}"
+        context = retriever.search(joined, k=PASSAGES)
+        if not in_scope or _top(context) >= _top(own) - FOLLOW_UP_MARGIN:
+            query, passages = joined, context
+            in_scope = _top(context) >= SCOPE_SIMILARITY
+    if not in_scope:
+        return Grounding(question, query, passages, in_scope=False)
+    facets = reading.facets
+    return Grounding(question, query, passages, in_scope=True, follow_up=follow_up, facets=facets,
+                     card=_card(retriever, searched, query, passages, facets))
+
+
+def _card(retriever: Retriever, question: str, query: str, passages: list[Passage],
+          facets: tuple[str, ...]) -> CardHit | None:
+    """The card that answers best. First its passage: the one whose cards (and the questions asked of it) are
+    closest to the question and to what was retrieved for (the two differ for a follow-up, whose own words
+    name its facet: "what if I'm junior?"), well ranked, answering the question's facets. Then, among that
+    passage's cards, the one whose own paragraph is closest."""
+    rank = {p.chunk_id: i for i, p in enumerate(passages)}
+    cards = retriever.cards(query, chunk_ids=list(rank))
+    if not cards:
+        return None
+    alone = {c.answer: c for c in retriever.cards(question, chunk_ids=list(rank))}
+
+    def facet_share(card: CardHit) -> float:
+        return len(set(facets) & set(card.facets)) / len(facets) if facets else 0.0
+
+    def passage_score(card: CardHit) -> float:
+        return (card.similarity + alone[card.answer].similarity + RANK_WEIGHT / (1 + rank[card.chunk_id])
+                + FACET_WEIGHT * facet_share(card))
+
+    lead = max(cards, key=passage_score).chunk_id
+    return max((c for c in cards if c.chunk_id == lead), key=lambda c: (
+        c.paragraph_similarity + alone[c.answer].paragraph_similarity + FACET_WEIGHT * facet_share(c)))
 
 
 def decline() -> Reply:
@@ -95,45 +108,54 @@ def decline() -> Reply:
                  state={"grounded": False})
 
 
-def _pick(question: str, scored_sentences: list[list[tuple[str, float]]]) -> dict[int, list[int]]:
-    """Which sentences to quote: passage position -> sentence positions, in reading order."""
-    # The words of this turn's question weigh most: "junior" must not pick a sentence on seniors.
-    terms = _terms(question)
-    scored = []
-    for p_index, passage_sentences in enumerate(scored_sentences):
-        for s_index, (sentence, similarity) in enumerate(passage_sentences):
-            overlap = len(terms & _terms(sentence)) / len(terms) if terms else 0.0
-            scored.append((similarity + LEXICAL_BONUS * overlap, p_index, s_index))
-    scored.sort(reverse=True)
-    best = scored[0][0] if scored else 0.0
-    chosen: dict[int, list[int]] = {}
-    for similarity, p_index, s_index in scored:
-        if sum(map(len, chosen.values())) >= MAX_SENTENCES or similarity < best - SENTENCE_FLOOR:
-            break
-        if len(chosen.get(p_index, [])) < PER_PASSAGE:
-            chosen.setdefault(p_index, []).append(s_index)
-    return {p: sorted(s) for p, s in chosen.items()}
+def evidence(retriever: Retriever, grounding: Grounding) -> list[tuple[Passage, list[Sentence]]]:
+    """One or two quotable sentences, from the card's passage first, in the passage's order."""
+    lead = retriever.passage(grounding.card.chunk_id) if grounding.card else None
+    passages = [lead, *(p for p in grounding.passages if lead is None or p.chunk_id != lead.chunk_id)] if lead \
+        else grounding.passages
+    for passage in passages:
+        by_query = retriever.sentence_similarities(grounding.standalone, passage)
+        by_card = (retriever.sentence_similarities(grounding.card.answer, passage) if grounding.card
+                   else by_query)
+        scored = sorted(((q.similarity + c.similarity, i) for i, (q, c) in enumerate(zip(by_query, by_card, strict=True))
+                         if q.quotable), reverse=True)
+        if not scored:
+            continue  # a question or a story: never quoted as advice
+        first = scored[0][1]
+        # A second sentence only when it is as apt, next to the first, and the quote stays short.
+        second = [i for score, i in scored[1:] if abs(i - first) == 1 and score >= scored[0][0] - SECOND_SENTENCE_FLOOR
+                  and len((by_query[first].text + " " + by_query[i].text).split()) <= EVIDENCE_WORDS][:1]
+        chosen = [first, *second]
+        return [(passage, [by_query[i] for i in sorted(chosen)])]
+    return []
 
 
-def compose(retriever: Retriever, grounding: Grounding, *, follow_up: bool = False) -> Reply:
-    """The embedded answer: verbatim sentences of the best passages, numbered like the citations."""
-    if not grounding.in_scope:
+def _next_step(grounding: Grounding, *, done: set[str]) -> str:
+    """One next step that fits the question and what the person has already done."""
+    steps = texts("ask")["next"]
+    facets = set(grounding.facets) | set(grounding.card.facets if grounding.card else ())
+    if facets & set(steps["rehearse_for"]):
+        return steps["rehearsed"] if "rehearse" in done else steps["rehearse"]
+    if facets & set(steps["checkin_for"]) and "checkin" not in done:
+        return steps["checkin"]
+    if "checkin" in done and "rehearse" not in done and facets & set(steps["after_checkin_for"]):
+        return steps["after_checkin"]
+    return steps["follow_up_level"] if facets & set(steps["follow_up_for_level"]) else steps["follow_up"]
+
+
+def compose(retriever: Retriever, grounding: Grounding, *, done: set[str] = frozenset(),
+            next_step: bool = True) -> Reply:
+    """The embedded answer: the card's direct answer, the quoted evidence [1], one next step."""
+    quoted = evidence(retriever, grounding) if grounding.in_scope else []
+    if not quoted:
         return decline()
     words = texts("ask")
-    passages = grounding.passages[:PASSAGES]
-    scored = [retriever.sentence_similarities(grounding.standalone, p) for p in passages]
-    paragraphs, citations = [], []
-    for p_index, s_indexes in sorted(_pick(grounding.question, scored).items()):
-        passage = passages[p_index]
-        sentences = [s for s, _ in scored[p_index]]
-        keep = set(s_indexes)
-        keep |= {i - 1 for i in s_indexes if i > 0 and _LEANS_BACK.match(sentences[i])}
-        quote = " ".join(sentences[i] for i in sorted(keep))
-        citations.append(citation(len(citations) + 1, passage))
-        paragraphs.append(f"“{quote}” [{len(citations)}]")
-    lead_doc = grounding.passages[0].doc_id
-    next_step = words["next_steps"].get(lead_doc, "")
-    opener = words["followup_opener"] if follow_up else words["opener"]
-    text = "\n\n".join([opener, *paragraphs, *([next_step] if next_step else [])])
-    return Reply(mode="ask", text=text, citations=citations, choices=list(words["choices"]),
-                 state={"grounded": True, "query": grounding.standalone})
+    citations = [citation(1, passage) for passage, _ in quoted]
+    quotes = [f"“{' '.join(s.text for s in sentences)}” [1]" for _, sentences in quoted]
+    direct = grounding.card.answer if grounding.card else words["closest"]
+    step = [_next_step(grounding, done=done)] if next_step else []
+    text = "\n\n".join([direct, *quotes, *step])
+    choices = [c for c in words["choices"] if not (c == words["checkin_choice"] and "checkin" in done)]
+    return Reply(mode="ask", text=text, citations=citations, choices=choices,
+                 state={"grounded": bool(citations), "query": grounding.standalone, "follow_up": grounding.follow_up,
+                        "facets": list(grounding.facets)})

@@ -111,7 +111,8 @@ class Engine:
             reply.notice = " ".join(n for n in (notice, reply.notice) if n)
             if found.health and not session.state.get("health_nudged"):
                 session.state["health_nudged"] = True  # once per session: a nudge, not a refrain
-                reply.text = f"{reply.text}\n\n{texts('safety')['health_nudge']}"
+                # First: what the person said about their body matters more than the answer below it.
+                reply.text = f"{texts('safety')['health_nudge']}\n\n{reply.text}"
                 reply.state["health_nudge"] = True
         return reply
 
@@ -160,28 +161,30 @@ class Engine:
             memory = session.state["checkin"]
             if memory["step"] == "result" and not request and text not in texts("checkin")["next_choices"]:
                 session.mode = "ask"  # typed after the result: the person moved on to a question
-                return (yield from self._ask(session, text))
+                return (yield from self._ask(session, reading))
             if reading.wants("question", "offdomain", at_least=0.6):
-                return (yield from self._aside(session, text))
+                return (yield from self._aside(session, reading))
             return checkin.turn(memory, reading, retriever=self.retriever)
         if session.mode == "rehearse":
             memory = session.state["rehearse"]
             if memory["stage"] == "case" and reading.wants("question", "offdomain", at_least=0.6) \
                     or memory["stage"] == "roleplay" and reading.wants("question", "offdomain", at_least=0.8):
-                return (yield from self._aside(session, text))
+                return (yield from self._aside(session, reading))
             return rehearse.turn(memory, text)
         offer = texts("checkin")["opening"]
         pending = session.state.pop("opening", None)
         if pending and text == offer["answer_choice"]:
-            text = pending
+            reading = read(pending, context=reading.context, embedder=self.retriever.index.embedder)
+            pending = None
         elif not {"last_query", "chosen"} & set(session.state.get("ask") or {}) and reading.wants("feeling"):
             session.state["opening"] = text  # kept so the check-in can start from it
             if max(reading.pressures.values()) < SPECIFIC_PRESSURE:  # a general heaviness: the check-in helps most
                 return Reply(mode="ask", text=offer["offer"], choices=list(offer["choices"]))
-            reply = yield from self._ask(session, text)  # a named worry is answered, with the check-in one click away
+            reply = yield from self._ask(session, reading)  # a named worry is answered, with the check-in one click away
             reply.choices = [offer["choices"][0], *(c for c in reply.choices if c != offer["choices"][0])]
             return reply
-        return (yield from self._ask(session, text))
+        # A question after the check-in offer may lean on the feeling that prompted it ("what did others do?").
+        return (yield from self._ask(session, reading, previous=pending))
 
     def _request(self, session: Session, request: str, reading: Reading) -> Reply | None:
         """Do what the person asked of the app; None when the current flow handles it itself."""
@@ -207,10 +210,10 @@ class Engine:
             return checkin.turn(session.state["checkin"], reading, retriever=self.retriever)
         return None
 
-    def _aside(self, session: Session, question: str) -> Generator[str, None, Reply]:
+    def _aside(self, session: Session, reading: Reading) -> Generator[str, None, Reply]:
         """A question for the guidance in the middle of a flow: answered, then the flow's question again."""
         pending = _last_flow_reply(session)
-        reply = yield from self._ask(session, question)
+        reply = yield from self._ask(session, reading, aside=True)
         if pending is not None:
             question = pending["text"].split("\n\n")[-1]  # the flow's question, without what led up to it
             reply.text = f"{reply.text}\n\n{texts('engine')['resume']}\n\n{question}"
@@ -253,17 +256,18 @@ class Engine:
             return reply
         return Reply(mode=session.mode, text=words["unknown_command"].format(command=command))
 
-    def _ask(self, session: Session, question: str) -> Generator[str, None, Reply]:
+    def _ask(self, session: Session, reading: Reading, *, aside: bool = False,
+             previous: str | None = None) -> Generator[str, None, Reply]:
         memory = session.state.setdefault("ask", {})
-        previous = memory.get("last_query")
+        previous = memory.get("last_query") or previous
         rewritten = None
-        if self.llm is not None and previous and ask.is_follow_up(question):
-            rewritten = self.llm.condense(question, previous=previous)
-        grounding = ask.ground(self.retriever, question, previous=previous, standalone=rewritten)
-        follow_up = grounding.standalone != question and not grounding.narrowed
+        if self.llm is not None and previous and reading.leans_back:
+            rewritten = self.llm.condense(reading.text, previous=previous)
+        grounding = ask.ground(self.retriever, reading, previous=previous, standalone=rewritten)
+        done = _done(session)
 
         def embedded() -> Reply:
-            return ask.compose(self.retriever, grounding, follow_up=follow_up)
+            return ask.compose(self.retriever, grounding, done=done, next_step=not aside)  # the flow's question is the next step
 
         if self.llm is not None and grounding.in_scope:
             reply = yield from self.llm.answer(grounding, history=session.history, fallback=embedded)
@@ -273,6 +277,16 @@ class Engine:
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
         return reply
+
+
+def _done(session: Session) -> set[str]:
+    """The journeys this person has been through in this conversation: the next steps build on them."""
+    done = set()
+    if (session.state.get("checkin") or {}).get("step") == "result":
+        done.add("checkin")
+    if (session.state.get("rehearse") or {}).get("stage") in ("roleplay", "debrief"):
+        done.add("rehearse")
+    return done
 
 
 def context_of(session: Session) -> str:

@@ -22,6 +22,7 @@ from app.reply import Reply, citation
 log = logging.getLogger("steady.llm")
 DEFAULT_TIMEOUT = 30.0
 HISTORY_TURNS = 4  # earlier turns the model sees, for follow-ups
+PROMPT_PASSAGES = 3
 _CITATION = re.compile(r"\[(\d+)\]")
 # A per-process secret in the system prompt: if it ever shows up in an answer, the model is repeating
 # its instructions, and the answer is replaced before it is shown (streaming holds back enough text).
@@ -116,10 +117,13 @@ class Generator:
     ) -> Gen[str, None, Reply]:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-        passages = grounding.passages[: ask.PASSAGES]  # the prompt stays short enough for small local models
+        lead = [p for p in grounding.passages if grounding.card and p.chunk_id == grounding.card.chunk_id]
+        # The card's passage first; the prompt stays short enough for small local models.
+        passages = [*lead, *(p for p in grounding.passages if p not in lead)][:PROMPT_PASSAGES]
         numbered = "\n\n".join(f"[{i}] {p.title} — {p.section}\n{p.text}" for i, p in enumerate(passages, 1))
         earlier = [t for t in history[:-1] if t.get("mode") == "ask"][-HISTORY_TURNS:]
-        system = template("ask_system").format(passages=numbered, canary=CANARY)
+        note = grounding.card.answer if grounding.card else "(none)"
+        system = template("ask_system").format(passages=numbered, note=note, canary=CANARY)
         messages = [SystemMessage(system)]
         messages += [HumanMessage(t["text"]) if t["role"] == "user" else AIMessage(t["text"]) for t in earlier]
         messages.append(HumanMessage(grounding.question))

@@ -90,6 +90,14 @@ def understanding_report(*, embedder) -> dict:
     return found
 
 
+def ask_report(*, retriever: Retriever, llm=None):
+    """Ask on its held-out test split (evals/ask/test.yaml), played through a fresh engine."""
+    from app.engine import Engine
+    from evals.ask_metrics import play
+
+    return play(Engine(retriever=retriever, llm=llm), "test")
+
+
 def _crisis_figures(report: dict | None) -> tuple[float | None, float | None]:
     if report is None:
         return None, None
@@ -141,6 +149,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     model = {"answers": len(answers), "generated": len(generated)} if llm is not None else None
     crisis = crisis_report(embedder=retriever.index.embedder)
     understanding = understanding_report(embedder=retriever.index.embedder)
+    asked = ask_report(retriever=retriever, llm=llm)
     rubric = rubric_consistency(engine, recorder, results, corpus=corpus)
     journeys = {}
     for journey in JOURNEYS:
@@ -164,6 +173,10 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
         "pressures_top3_recall": understanding["pressures"]["top3_recall"],
         "domain_f1": understanding["domain"]["macro_f1"],
         "durations_accuracy": understanding["durations"]["accuracy"],
+        "ask_in_scope_right": asked.share("direct", "new_topic"),
+        "ask_follow_up_right": asked.share("follow_up"),
+        "ask_declined_out_of_scope": asked.share("off_topic", "near_domain"),
+        "ask_quoted_questions": asked.quoted_questions,
         "rubric_consistency": _share(rubric["identical"], rubric["lines"]),
     }
     checks = check_thresholds(figures, thresholds)
@@ -171,7 +184,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     report = _markdown(
         engine=llm.spec if llm is not None else "embedded (no model)", suite=suite, results=results,
         journeys=journeys, scores=scores, audits=audits, support=support, model=model, crisis=crisis, rubric=rubric,
-        understanding=understanding, checks=checks, seconds=time.perf_counter() - started,
+        understanding=understanding, asked=asked, checks=checks, seconds=time.perf_counter() - started,
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(report + "\n", encoding="utf-8")
@@ -181,7 +194,8 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
         "dialogues": [{"id": r.dialogue.id, "journey": r.dialogue.journey, "passed": r.passed,
                        "failures": r.failures()} for r in results],
         "retrieval": [asdict(s) for s in scores], "model": model, "crisis": crisis, "rubric": rubric,
-        "understanding": understanding, "seconds": round(time.perf_counter() - started, 1),
+        "understanding": understanding, "ask": {"line": asked.line(), "misses": asked.misses},
+        "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     return report, passed
@@ -194,7 +208,7 @@ def _value(value: float | None) -> str:
 
 
 def _markdown(*, engine, suite, results, journeys, scores, audits, support, model, crisis, rubric, understanding,
-              checks, seconds) -> str:
+              asked, checks, seconds) -> str:
     summary = ["| figure | value | threshold | result |", "|---|---|---|---|"]
     for c in checks:
         mark = "n/a" if c.value is None else ("pass" if c.passed else "**MISS**")
@@ -261,6 +275,10 @@ def _markdown(*, engine, suite, results, journeys, scores, audits, support, mode
         "## Citations and groundedness", "\n".join(grounded),
         "## Crisis detection", crisis_text,
         "## Understanding what people type", understanding_text,
+        "## Ask on held-out questions", "\n".join([
+            "evals/ask/test.yaml, played through the engine in fresh sessions (written by a helper who saw only the "
+            "guidance and the labels; never used for tuning): right passage cited first, or declined when out of scope.",
+            "", asked.line(), "", *[f"- missed: {m}" for m in asked.misses]]),
         "## Rubric consistency", rubric_text,
         "## Result", result,
     ])
