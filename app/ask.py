@@ -9,7 +9,7 @@ against how well anything was retrieved), whether it leans on the previous quest
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.prompts import texts
 from app.reading import Reading
@@ -17,15 +17,16 @@ from app.reply import Reply, citation
 from app.retrieval import CardHit, Passage, Retriever, Sentence
 
 PASSAGES = 5  # passages retrieved; a card is chosen among theirs
-# Scope, tuned on evals/ask train and dev (off-topic and near-domain questions against in-scope ones):
-# the learned in-domain probability and the best passage's similarity, either strong enough alone.
-SCOPE_DOMAIN = 0.5
-SCOPE_SIMILARITY = 0.45
-SCOPE_SURE_DOMAIN = 0.9
-SCOPE_SURE_SIMILARITY = 0.62
-# A question that leans on the previous one is retrieved with it, unless the joined query retrieves worse
-# than the question alone by more than this.
+# A question that leans on the previous one is retrieved with it unless that retrieves worse than the
+# question alone by more than this (measured on evals/ask dev: asking for more agreement cost follow-ups).
 FOLLOW_UP_MARGIN = 0.05
+# Scope, tuned on evals/ask dev (off-topic and near-domain questions against in-scope ones): the learned
+# in-domain probability, with the best passage's similarity when the model is less than sure. Similarity
+# alone must be high to count: "which GPU should I buy to stop feeling guilty?" retrieves GPU guilt well.
+SCOPE_DOMAIN = 0.4
+SCOPE_SIMILARITY = 0.45
+SCOPE_SURE_DOMAIN = 0.7
+SCOPE_SURE_SIMILARITY = 0.7
 # Card choice, tuned on evals/ask dev: similarity to the question and to the query, plus this times the
 # share of the question's facets the card answers, plus RANK_WEIGHT over the rank of its passage.
 FACET_WEIGHT = 0.2
@@ -46,9 +47,9 @@ class Grounding:
 
 
 def _scoped(domain: float, passages: list[Passage]) -> bool:
-    similarity = (passages[0].similarity or 0.0) if passages else 0.0
-    return (domain >= SCOPE_DOMAIN and similarity >= SCOPE_SIMILARITY
-            or domain >= SCOPE_SURE_DOMAIN or similarity >= SCOPE_SURE_SIMILARITY) and bool(passages)
+    top = _top(passages)
+    return bool(passages) and (domain >= SCOPE_SURE_DOMAIN or top >= SCOPE_SURE_SIMILARITY
+                               or domain >= SCOPE_DOMAIN and top >= SCOPE_SIMILARITY)
 
 
 def _top(passages: list[Passage]) -> float:
@@ -56,10 +57,11 @@ def _top(passages: list[Passage]) -> float:
 
 
 def ground(retriever: Retriever, reading: Reading, *, previous: str | None = None,
-           standalone: str | None = None) -> Grounding:
+           standalone: str | None = None, exclude: str | None = None) -> Grounding:
     """What the answer rests on. A follow-up ("what if I'm junior?") is retrieved together with the previous
     question, but only when the reading says it leans on it and the evidence agrees: a complete new
-    question is never glued to the last one."""
+    question is never glued to the last one. A follow-up asks for more than was just said, so the card
+    given last (`exclude`) isn't given again when its passage has another."""
     question, searched = reading.text, reading.searchable
     own = retriever.search(searched, k=PASSAGES)
     query, passages = searched, own
@@ -72,14 +74,18 @@ def ground(retriever: Retriever, reading: Reading, *, previous: str | None = Non
             query, passages = joined, context
             in_scope = _top(context) >= SCOPE_SIMILARITY
     if not in_scope:
+        if reading.asked is not None and not follow_up:
+            narrowed = ground(retriever, reading.asked, exclude=exclude)
+            if narrowed.in_scope:
+                return replace(narrowed, question=question)
         return Grounding(question, query, passages, in_scope=False)
     facets = reading.facets
     return Grounding(question, query, passages, in_scope=True, follow_up=follow_up, facets=facets,
-                     card=_card(retriever, searched, query, passages, facets))
+                     card=_card(retriever, searched, query, passages, facets, exclude=exclude if follow_up else None))
 
 
 def _card(retriever: Retriever, question: str, query: str, passages: list[Passage],
-          facets: tuple[str, ...]) -> CardHit | None:
+          facets: tuple[str, ...], *, exclude: str | None = None) -> CardHit | None:
     """The card that answers best. First its passage: the one whose cards (and the questions asked of it) are
     closest to the question and to what was retrieved for (the two differ for a follow-up, whose own words
     name its facet: "what if I'm junior?"), well ranked, answering the question's facets. Then, among that
@@ -98,7 +104,9 @@ def _card(retriever: Retriever, question: str, query: str, passages: list[Passag
                 + FACET_WEIGHT * facet_share(card))
 
     lead = max(cards, key=passage_score).chunk_id
-    return max((c for c in cards if c.chunk_id == lead), key=lambda c: (
+    own = [c for c in cards if c.chunk_id == lead]
+    own = [c for c in own if c.answer != exclude] or own  # more of the same passage, rather than a repeat
+    return max(own, key=lambda c: (
         c.paragraph_similarity + alone[c.answer].paragraph_similarity + FACET_WEIGHT * facet_share(c)))
 
 

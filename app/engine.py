@@ -263,7 +263,8 @@ class Engine:
         rewritten = None
         if self.llm is not None and previous and reading.leans_back:
             rewritten = self.llm.condense(reading.text, previous=previous)
-        grounding = ask.ground(self.retriever, reading, previous=previous, standalone=rewritten)
+        grounding = ask.ground(self.retriever, reading, previous=previous, standalone=rewritten,
+                               exclude=memory.get("last_card"))
         done = _done(session)
 
         def embedded() -> Reply:
@@ -276,6 +277,7 @@ class Engine:
         if reply.state.get("grounded"):
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
+            memory["last_card"] = grounding.card.answer if grounding.card else None
         return reply
 
 

@@ -8,6 +8,7 @@ import re
 import pytest
 import yaml
 
+from app.prompts import texts
 from evals.retrieval_metrics import OFF_TOPIC, load_questions
 
 
@@ -104,3 +105,93 @@ def test_ask_and_chat_jsonl_from_the_command_line(steady, bundled_index):
     assert "error" in replies[1] and "error" in replies[3]
     assert any("Senior ML engineers are more resilient" in c["text"] for c in replies[2]["citations"])
     assert {"mode", "text", "citations", "choices", "state"} <= replies[0].keys()
+
+
+# --- issue "Ask that answers like a coach": each example from its Why ------------------------------------
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?:;])\s", text.strip(), maxsplit=1)[0]
+
+
+def test_answers_open_with_their_own_direct_answer_then_one_or_two_quoted_sentences(engine):
+    questions = ["what should I learn to stay relevant?", "Should I change roles or change companies?",
+                 "How do I tell my manager I'm burning out?", "I feel guilty every time I launch a training run",
+                 "will salaries for ML engineers go down?", "does where I live change my AI risk?"]
+    replies = [engine.send(engine.new_session(), q) for q in questions]
+    openings = [_first_sentence(r.text) for r in replies]
+    assert len(set(openings)) == len(openings), openings
+    for question, reply in zip(questions, replies, strict=True):
+        direct, evidence, *_ = reply.text.split("\n\n")
+        assert not direct.startswith(("“", "Here is what the guidance says")), question
+        assert "the guidance says" not in direct.lower() and len(direct.split()) <= 70, direct
+        quotes = _quotes(evidence)
+        assert len(quotes) == 1 and 1 <= len(re.findall(r"[.!?](?=\s|$)", quotes[0])) <= 2, evidence
+
+
+@pytest.mark.parametrize("question", ["what should I learn to stay relevant?", "what should I learn first?",
+                                      "how do you avoid burning out while still staying relevant?",
+                                      "I dread opening my laptop, how do others deal with it?"])
+def test_a_posters_question_or_story_is_never_quoted_as_advice(engine, question):
+    reply = engine.send(engine.new_session(), question)
+    for quote in _quotes(reply.text):
+        assert not quote.rstrip().endswith("?"), quote
+        assert not re.search(r"\bI (work|started|was|caught|totally|’ve|'ve)\b", quote), quote
+
+
+def test_what_if_im_junior_after_quit_or_transfer_is_answered_from_the_passage_on_juniors(engine):
+    session = engine.new_session()
+    engine.send(session, "should I quit or transfer?")
+    reply = engine.send(session, "what if I'm junior?")
+    assert reply.state["follow_up"]
+    assert reply.citations[0]["section"].endswith("How does AI risk differ for junior vs. senior ML engineers?")
+    assert "Junior ML engineers face higher displacement risk" in reply.text
+    assert "Senior ML engineers are more resilient" not in reply.text
+
+
+@pytest.mark.parametrize(("question", "section"), [
+    ("My manager keeps piling on data cleaning work. What can I do?", None),
+    ("My lead only ever asks whether we beat the state of the art. Is that a healthy way to run a team?",
+     "What ML Team Leads and Research Managers Can Do"),
+])
+def test_questions_in_the_persons_own_situation_are_answered(engine, question, section):
+    reply = engine.send(engine.new_session(), question)
+    assert reply.state["grounded"] and reply.citations, reply.text
+    assert section is None or reply.citations[0]["section"] == section
+
+
+def test_and_if_structural_what_then_answers_the_branch_it_names(engine):
+    session = engine.new_session()
+    first = engine.send(session, "How do I know if my problem is structural or situational?")
+    reply = engine.send(session, "And if it turns out to be structural, what then?")
+    assert reply.state["grounded"] and reply.state["follow_up"]
+    assert _first_sentence(reply.text) != _first_sentence(first.text)  # more than was just said
+    assert re.search(r"leav|departure|company change|another company", reply.text, re.IGNORECASE), reply.text
+
+
+@pytest.mark.parametrize("question", ["what's the best GPU for training LLMs at home?",
+                                      "how do I fix a CUDA out of memory error in PyTorch?",
+                                      "which vector database should we use for RAG?"])
+def test_near_domain_technical_questions_are_declined_without_citations(engine, question):
+    reply = engine.send(engine.new_session(), question)
+    assert not reply.citations and not reply.state["grounded"]
+
+
+def test_a_manager_question_after_a_quitting_question_is_not_glued_to_it(engine):
+    session = engine.new_session()
+    engine.send(session, "should I quit or transfer?")
+    reply = engine.send(session, "how do I explain to my manager that I'm burning out without sounding weak?")
+    assert not reply.state["follow_up"] and reply.state["query"].startswith("how do I explain")
+    assert reply.citations[0]["doc_id"] == "manager-conversation"
+    assert "/rehearse" in reply.text  # a manager question's next step is the rehearsal
+
+
+def test_next_steps_remember_the_check_in_and_the_health_nudge_comes_first(engine):
+    session = engine.new_session()
+    assert "/checkin" in engine.send(session, "I feel guilty every time I launch a training run").text
+    engine.send(session, "/checkin")
+    engine.send(session, "I'm supposed to publish every cycle and it never ends")
+    engine.send(session, "That's enough, show me where I stand")
+    after = engine.send(session, "is it normal to feel guilty about compute costs?")
+    assert after.state["grounded"] and "/checkin" not in after.text and "Check in" not in after.choices
+    nudged = engine.send(engine.new_session(), "my chest hurts and I can't sleep, is GPU guilt a real thing?")
+    assert nudged.text.startswith(texts("safety")["health_nudge"])
