@@ -34,9 +34,10 @@ from app.text import normal, strip_accents
 
 LEXICON_DIR = PROMPTS_DIR / "crisis"
 EARLIER = 2  # earlier messages of the person's the classifier reads with the current one
-# An English lexicon phrase counts unless the classifier is this sure it is not a crisis: on dev, 0.3
-# cleared every question about moderation work (4 false alarms at 0.05) and missed nothing more.
-LEXICON_AGREEMENT = 0.3
+# An English lexicon phrase counts unless the classifier is this sure it is not a crisis. On dev and the
+# English file's examples, the phrases in questions about moderation work and in denials ("I've never
+# had thoughts of suicide") score at most 0.12; the lowest real crisis with a phrase scores 0.19.
+LEXICON_AGREEMENT = 0.15
 IN_FLOW_THRESHOLD = 0.85  # dev: recall 0.77 from the classifier alone at this bar, hard false alarms 1%
 SHORT_WORDS = 4
 SHORT_ALONE_DISCOUNT = 0.5  # a short first message must be nearly certain to count on the classifier alone
