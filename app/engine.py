@@ -170,7 +170,7 @@ class Engine:
             if memory["stage"] == "case" and reading.wants("question", "offdomain", at_least=0.6) \
                     or memory["stage"] == "roleplay" and reading.wants("question", "offdomain", at_least=0.8):
                 return (yield from self._aside(session, reading))
-            return rehearse.turn(memory, text)
+            return rehearse.turn(memory, reading)
         offer = texts("checkin")["opening"]
         pending = session.state.pop("opening", None)
         if pending and text == offer["answer_choice"]:
@@ -197,7 +197,7 @@ class Engine:
         if request == "rehearse" and mode != "rehearse":
             return self._command(session, "/rehearse")
         if request in ("switch_manager", "stop") and mode == "rehearse":
-            return rehearse.turn(flow, reading.text, request=request)
+            return rehearse.turn(flow, reading, request=request)
         if request == "switch_manager":
             return self._command(session, "/rehearse")
         if request == "start_over" and mode == "rehearse":

@@ -30,6 +30,18 @@ def reaction(line_text: str, *, earlier: list[str] = ()) -> str:
     return "default"
 
 
-def respond(persona: str, *, beat: str, line_text: str, earlier: list[str] = ()) -> str:
-    options = texts("rehearse")["personas"][persona]["after"][beat][reaction(line_text, earlier=earlier)]
-    return options[zlib.crc32(line_text.encode("utf-8")) % len(options)]
+def respond(persona: str, *, beat: str, line_text: str, earlier: list[str] = ()) -> tuple[str, str]:
+    """The manager's line and how it heard this one ("proposal" when it gave way to a concrete plan)."""
+    character = texts("rehearse")["personas"][persona]
+    heard = reaction(line_text, earlier=earlier)
+    if heard == "proposal" and character.get("holds_out") and not _heard_a_case([*earlier, line_text]):
+        heard = "default"  # the skeptical manager gives way only to numbers and a concrete proposal, both heard
+    options = character["after"][beat][heard]
+    return options[zlib.crc32(line_text.encode("utf-8")) % len(options)], heard
+
+
+def _heard_a_case(said: list[str]) -> bool:
+    lines = [read(text) for text in said]
+    data = any(line.numbers and line.has("metric") for line in lines)  # hours or a metric, not a date
+    proposal = any(line.has("solutions") and (line.numbers or line.has("specific")) for line in lines)
+    return data and proposal and len(lines) >= 2

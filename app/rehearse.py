@@ -14,14 +14,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import manager, rubric
+from app.case import read_answer
 from app.prompts import template, texts
+from app.reading import Reading
 from app.reply import Reply
 
 BEATS = ("opening", "impact", "proposal", "close")
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
-NUMBER_WORDS = {"ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-                "seventy": 70, "eighty": 80, "ninety": 90, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                "six": 6, "seven": 7, "eight": 8, "nine": 9, "twelve": 12}
 
 
 def _words() -> dict:
@@ -39,10 +37,11 @@ def start(*, checkin_top: list[str] | None = None, persona: str | None = None, c
     return memory, _ask_next(memory, lead=_words()["intro"])
 
 
-def turn(memory: dict, text: str, *, request: str | None = None) -> Reply:
+def turn(memory: dict, reading: Reading, *, request: str | None = None) -> Reply:
     """The next step for a message; `request` is what the reading says the person asked of the app
     ("switch_manager", "stop"), so such a message is done, not scored as a line."""
     words = _words()
+    text = reading.text
     if request == "stop" and memory["stage"] == "roleplay":
         return _debrief(memory)
     if request == "switch_manager" and memory["stage"] in ("roleplay", "debrief", "script"):
@@ -52,7 +51,7 @@ def turn(memory: dict, text: str, *, request: str | None = None) -> Reply:
         memory.clear()
         memory.update(fresh)
         return reply
-    if text == words["again_choice"] and memory["stage"] == "debrief":
+    if text in (words["again_choice"], words["again_same_choice"]) and memory["stage"] == "debrief":
         was = memory["persona"]
         fresh, reply = start(case=memory["case"], persona=words["harder"][was])
         memory.clear()
@@ -61,7 +60,7 @@ def turn(memory: dict, text: str, *, request: str | None = None) -> Reply:
             reply.text = f"{words['hardest_already']}\n\n{reply.text}"
         return reply
     if memory["stage"] == "case":
-        return _case_answer(memory, text)
+        return _case_answer(memory, reading)
     if memory["stage"] == "script":
         persona = words["persona_choices"].get(text) or _persona_named(text)
         if persona is None:
@@ -84,42 +83,9 @@ def _persona_named(text: str) -> str | None:
 # --- the case -------------------------------------------------------------------------------------------
 
 
-def _number(text: str) -> str | None:
-    match = NUMBER.search(text)
-    if match:
-        return match.group()
-    words = re.findall(r"[a-z]+", text.lower())
-    for i, word in enumerate(words):
-        if word in NUMBER_WORDS:
-            value = NUMBER_WORDS[word]
-            following = words[i + 1] if i + 1 < len(words) else ""
-            if value >= 20 and NUMBER_WORDS.get(following, 99) < 10:  # "sixty-five", "sixty five"
-                value += NUMBER_WORDS[following]
-            return str(value)
-    return None
-
-
-def _clean(text: str) -> str:
-    return text.strip().rstrip(".!").strip()
-
-
-def _trim(value: str, spec: dict) -> str:
-    """'I'd defer the dashboard migration' -> 'the dashboard migration': the script supplies the verb."""
-    changed = True
-    while changed:
-        changed = False
-        for prefix in spec.get("strip", []):
-            if value.lower().startswith(prefix) and len(value) > len(prefix):
-                value, changed = value[len(prefix):], True
-        for suffix in spec.get("strip_end", []):
-            if value.lower().endswith(suffix) and len(value) > len(suffix):
-                value, changed = value[: -len(suffix)], True
-    return value.strip()
-
-
-def _case_answer(memory: dict, text: str) -> Reply:
+def _case_answer(memory: dict, reading: Reading) -> Reply:
     words = _words()
-    item = memory["asked"]
+    text, item = reading.text, memory["asked"]
     spec = words["case"][item]
     if text == words["skip_rest_choice"]:
         memory["skipped"] += [k for k, v in memory["case"].items() if v is None and k not in memory["skipped"]]
@@ -128,24 +94,21 @@ def _case_answer(memory: dict, text: str) -> Reply:
         memory["skipped"] += [item, *([spec["into"]] if spec.get("into") else [])]  # no "until when?" for a skipped task
         return _ask_next(memory)
     if text == words["from_checkin_choice"] and item == "area" and memory["suggested_area"]:
-        text = memory["suggested_area"]
-    if spec.get("number"):
-        value = _number(text)
-        if value is None:
-            return _reply(memory, words["retry_number"], [words["skip_choice"], words["skip_rest_choice"]])
-        memory["case"][item] = value
+        memory["case"][item] = memory["suggested_area"]
         return _ask_next(memory)
-    value = _clean(text)
-    if item == "wellbeing":  # a whole sentence in the script
-        value = value[:1].upper() + value[1:] + "."
-    value = _trim(value, spec)
-    for marker in spec.get("split", []):
-        head, sep, tail = value.rpartition(marker) if marker == " to " else value.partition(marker)
-        if sep and head.strip() and tail.strip():
-            value = _trim(head.strip(), spec)
-            memory["case"][spec["into"]] = _clean(tail)
-            break
-    memory["case"][item] = value
+    found = read_answer(item, reading, case=memory["case"])
+    if found.problem == "skip":
+        memory["skipped"].append(item)
+        return _ask_next(memory)
+    if found.problem:  # not an answer to this question, or one that can't be right: ask again, once
+        if memory.get("reasked") == item:
+            memory["skipped"].append(item)
+            return _ask_next(memory)
+        memory["reasked"] = item
+        problem = "not_a_number" if found.problem == "not_an_answer" and spec.get("number") else found.problem
+        lead = words["case_again"][problem].format(hours=memory["case"].get("hours") or "")
+        return _reply(memory, f"{lead}\n\n{spec['question']}", [words["skip_choice"], words["skip_rest_choice"]])
+    memory["case"].update(found.values)
     return _ask_next(memory)
 
 
@@ -188,7 +151,7 @@ def _show_script(memory: dict) -> Reply:
     words = _words()
     memory["stage"] = "script"
     memory["asked"] = None
-    return _reply(memory, f"{words['script_ready']}\n\n{script(memory['case'])}", list(words["persona_choices"]))
+    return _reply(memory, words["script_ready"], list(words["persona_choices"]))
 
 
 # --- the role-play ----------------------------------------------------------------------------------------
@@ -211,9 +174,17 @@ def _line(memory: dict, text: str) -> Reply:
     notes = rubric.feedback(text, beat=beat, case=memory["case"])
     memory["feedback"].append(notes)
     earlier = [entry["text"] for entry in memory["transcript"] if entry["who"] == "you"]
-    answer = manager.respond(memory["persona"], beat=beat, line_text=text, earlier=earlier)
-    memory["transcript"] += [{"who": "you", "text": text}, {"who": "manager", "text": answer}]
+    answer, heard = manager.respond(memory["persona"], beat=beat, line_text=text, earlier=earlier)
+    memory["transcript"] += [{"who": "you", "text": text}, {"who": "manager", "text": answer, "heard": heard}]
     parts = [f"{words['manager_label'].format(persona=memory['persona'])} {answer}", "---", coach_note(notes)]
+    # A question the manager needs answered (numbers it asked for, the skeptic's "what's the cost?") is
+    # answered before the beat moves on, once a beat, so a rehearsal always ends.
+    awaits = words["personas"][memory["persona"]].get("awaits_answer", words["awaits_answer"])
+    if heard in awaits and "?" in answer and not memory.get("answering"):
+        memory["answering"] = True
+        parts.append(words["answer_manager"].format(beat=words["beats"][beat]))
+        return _reply(memory, "\n\n".join(parts), [words["end_choice"]])
+    memory["answering"] = False
     position = BEATS.index(beat) + 1
     if position == len(BEATS):
         return _debrief(memory, lead="\n\n".join(parts))
@@ -223,12 +194,15 @@ def _line(memory: dict, text: str) -> Reply:
 
 
 def coach_note(notes: dict) -> str:
+    """The beat's criteria with their reasons; the others on one line, since they come later."""
     words = _words()
-    rows = [f"- {words['criteria'][c]}: **{s}/2**. {notes['reasons'][c]}" for c, s in notes["scores"].items()]
+    expected = words["expected"][notes["beat"]]
+    rows = [f"- {words['criteria'][c]}: **{notes['scores'][c]}/2**. {notes['reasons'][c]}" for c in expected]
+    others = ", ".join(f"{words['criteria'][c].lower()} {s}/2" for c, s in notes["scores"].items() if c not in expected)
     better = (words["keep_label"] if notes["better"] == notes["line"]
               else f"{words['better_label']} “{notes['better']}”")
     return "\n".join([f"{words['coach_label']} {words['line_score'].format(**notes)}", *rows,
-                      *notes["notes"], "", better])
+                      *([words["also_scored"].format(others=others)] if others else []), *notes["notes"], "", better])
 
 
 # --- the debrief ------------------------------------------------------------------------------------------
@@ -250,11 +224,14 @@ def _debrief(memory: dict, *, lead: str = "") -> Reply:
         if worst is not best:
             parts.append(words["weakest"].format(**{**worst, "line": _short(worst["line"])},
                                                  criteria="; ".join(weak) or "nothing major"))
-        averages = ", ".join(f"{words['criteria'][c].lower()} {sum(f['scores'][c] for f in feedback) / len(feedback):.1f}"
+        averages = ", ".join(f"{words['criteria'][c].lower()} {sum(f['scores'][c] for f in feedback) / len(feedback):.1f}/2"
                              for c in rubric.CRITERIA)
         parts.append(words["criteria_average"].format(averages=averages))
     parts.append(words["debrief_next"])
-    return _reply(memory, "\n\n".join(parts), list(words["debrief_choices"]))
+    choices = list(words["debrief_choices"])
+    if memory["persona"] == words["harder"][memory["persona"]]:  # the hardest already: the same again, not "harder"
+        choices = [words["again_same_choice"] if c == words["again_choice"] else c for c in choices]
+    return _reply(memory, "\n\n".join(parts), choices)
 
 
 def _short(line: str, limit: int = 160) -> str:
@@ -270,22 +247,39 @@ def summary(memory: dict) -> str:
 
 
 def actions(case: dict) -> list[str]:
-    """The agreed actions the follow-up email documents, from the proposal."""
+    """What the person proposed: only the case items they gave (a skipped one is not invented)."""
     c = filled(case)
-    return [f"- Defer {c['defer']} until {c['defer_until']}.",
-            f"- Delegate {c['delegate']} to {c['delegate_to']}.",
-            f"- Set up drift monitoring with {c['tool']}, to cut the reactive firefighting.",
-            f"- I'll lead a review of the data pipeline for {c['area']}.",
-            _words()["freed_action"].format(freed_clause=c["freed_clause"])]
+    proposed = []
+    if case.get("defer"):
+        proposed.append(f"- Defer {c['defer']} until {c['defer_until']}.")
+    if case.get("delegate"):
+        proposed.append(f"- Delegate {c['delegate']} to {c['delegate_to']}.")
+    if case.get("tool"):
+        proposed.append(f"- Set up drift monitoring with {c['tool']}, to cut the reactive firefighting.")
+    if proposed and case.get("freed"):
+        proposed.append(_words()["freed_action"].format(freed_clause=c["freed_clause"]))
+    return proposed
+
+
+def outcome(transcript: list[dict]) -> str:
+    """Where the role-play landed, from how the manager heard the proposal and the close."""
+    heard = [entry.get("heard") for entry in transcript if entry["who"] == "manager" and entry.get("heard")]
+    words = _words()["email_outcome"]
+    if not heard:
+        return words["not_discussed"]
+    return words["agreed"] if heard[-1] == "proposal" else words["open"]
 
 
 def follow_up_date(today: date | None = None) -> date:
     return (today or date.today()) + timedelta(weeks=_words()["follow_up_weeks"])
 
 
-def email(case: dict, *, today: date | None = None) -> str:
+def email(case: dict, *, transcript: list[dict] = (), today: date | None = None) -> str:
+    """The follow-up email: what the person proposed and where the conversation landed, nothing else."""
     metric = f"the metric we discussed ({case['metric']})" if case.get("metric") else "the metrics we track"
-    return template("rehearse_email").format(actions="\n".join(actions(case)), metric_short=metric,
+    proposed = actions(case) or [_words()["email_no_proposal"]]
+    return template("rehearse_email").format(actions="\n".join(proposed), outcome=outcome(list(transcript)),
+                                             metric_short=metric,
                                              follow_up=follow_up_date(today).strftime("%A %d %B %Y")).strip() + "\n"
 
 
@@ -335,7 +329,8 @@ def _state(memory: dict) -> dict:
     if memory["stage"] in ("script", "roleplay", "debrief"):
         state["script"] = script(memory["case"])
     if memory["stage"] == "debrief":
-        state.update(summary=summary(memory), email=email(memory["case"]), ics=ics(memory["case"]))
+        state.update(summary=summary(memory), email=email(memory["case"], transcript=memory["transcript"]),
+                     ics=ics(memory["case"]))
     return state
 
 
@@ -356,5 +351,5 @@ def export(memory: dict) -> str:
                 lines += [coach_note(next(notes)), ""]
         parts.append("\n".join(lines))
     if memory["stage"] == "debrief":
-        parts.append("## Follow-up email\n\n" + email(memory["case"]))
+        parts.append("## Follow-up email\n\n" + email(memory["case"], transcript=memory["transcript"]))
     return "\n\n".join(parts)

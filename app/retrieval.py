@@ -123,7 +123,8 @@ class Retriever:
         got = self.index.collection.get(where={"kind": "card"}, include=["embeddings", "documents", "metadatas"])
         self._cards = [CardHit(m["parent"], tuple(f for f in m.get("facets", "").split(",") if f), text, 0.0)
                        for text, m in zip(got["documents"], got["metadatas"], strict=True)]
-        self._card_matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(self._cards), -1)
+        self._card_matrix = (np.asarray(got["embeddings"], dtype=np.float32) if self._cards
+                             else np.zeros((0, self._matrix.shape[1]), dtype=np.float32))
         # The rows of each card's hint questions in the dense matrix (they are probes of its passage).
         def rows(m: dict, key: str) -> np.ndarray:
             return np.asarray([self._probe_row[(m["parent"], q)] for q in m.get(key, "").split("\n")

@@ -42,7 +42,7 @@ def feedback(text: str, *, beat: str, case: dict) -> dict:
     line = read(text)
     got = scores(line)
     expected = words["expected"][beat]
-    reasons = {c: words["reasons"][c][s] if c in expected or s == 2 else words["not_yet"] for c, s in got.items()}
+    reasons = {c: words["reasons"][c][s] for c, s in got.items()}
     notes = ([] if line.english else [words["not_english_reason"]]) + ([words["rambling_reason"]] if rambling(line) else [])
     return {"line": text, "beat": beat, "scores": got, "reasons": reasons, "total": sum(got.values()),
             "beat_total": sum(got[c] for c in expected), "beat_max": 2 * len(expected),

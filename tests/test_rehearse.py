@@ -40,8 +40,11 @@ def test_the_case_lands_in_the_right_beats_and_the_email_repeats_the_actions(eng
                  "Evidently drift reports"):
         assert item in proposal, item
     assert "[" not in script  # no empty placeholders
-    for line in ("Practise with a supportive manager", *("Use my script line",) * 4):
-        reply = engine.send(session, line)
+    reply = engine.send(session, "Practise with a supportive manager")
+    for _ in range(8):  # four beats, and an answer wherever the manager asks something back
+        reply = engine.send(session, "Use my script line")
+        if reply.state["stage"] != "roleplay":
+            break
     assert reply.state["stage"] == "debrief"
     email = reply.state["email"]
     for item in ("Defer the dashboard migration until March 1", "Delegate label QA to the data-ops team",
@@ -83,9 +86,11 @@ def test_the_skeptical_manager_asks_for_numbers_and_pushes_back(engine):
     no_numbers = engine.send(session, "I've been really stretched lately and it's a lot")
     manager_line = no_numbers.text.split("---")[0]
     assert re.search(r"number", manager_line, re.IGNORECASE)
-    engine.send(session, "Use my script line")
-    pushback = engine.send(session, "Use my script line").text.split("---")[0]
-    assert "competing priorities" in pushback
+    assert no_numbers.state["beat"] == "opening" and "answer it before moving on" in no_numbers.text
+    answered = engine.send(session, "About 62 hours a week for the last six weeks, mostly on feature work")
+    assert answered.state["beat"] == "impact"  # the question was answered, so the beat moves on
+    said = [engine.send(session, "Use my script line").text.split("---")[0] for _ in range(4)]
+    assert any("competing priorities" in line for line in said)
     assert no_numbers.state["feedback"][0]["scores"]["data"] == 0
 
 
@@ -117,3 +122,57 @@ def test_a_check_in_result_suggests_the_area(engine):
     assert reply.mode == "rehearse" and WORDS["from_checkin_choice"] in reply.choices
     reply = engine.send(session, WORDS["from_checkin_choice"])
     assert reply.state["case"]["area"] == "data cleaning and ETL work"
+
+
+def _manager_lines(engine, line: str) -> list[str]:
+    """Say the same line at every beat (and in every answer) to a skeptical manager, to the end."""
+    session, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a skeptical manager")
+    said = []
+    for _ in range(8):
+        reply = engine.send(session, line)
+        said.append(reply.text.split("---")[0])
+        if reply.state["stage"] != "roleplay":
+            break
+    return said
+
+
+def test_the_skeptical_manager_holds_out_until_it_has_heard_numbers_and_a_proposal(engine):
+    conceded = "I'll agree to try it"
+    bare = _manager_lines(engine, "I'd like to propose deferring the dashboard migration until March 1.")
+    assert not any(conceded in line for line in bare)  # a proposal with no numbers doesn't move it
+    with_data = _manager_lines(engine, "I've averaged 62 hours a week; I'd like to propose deferring the dashboard "
+                                       "migration until March 1, which frees about 8 hours.")
+    assert any(conceded in line for line in with_data)
+
+
+def test_harder_goes_supportive_busy_skeptical_and_stops_offering_after_skeptical(engine):
+    session, _ = rehearse(engine, *CASE, "Practise with a supportive manager")
+    personas = []
+    for _ in range(3):
+        reply = engine.send(session, WORDS["end_choice"])
+        personas.append(reply.state["persona"])
+        offered = reply.choices
+        reply = engine.send(session, WORDS["again_choice"] if WORDS["again_choice"] in offered
+                            else WORDS["again_same_choice"])
+    assert personas == ["supportive", "busy", "skeptical"]
+    assert WORDS["again_choice"] not in offered and WORDS["again_same_choice"] in offered
+
+
+def test_feedback_lists_the_beats_criteria_and_the_script_stays_in_its_tab(engine):
+    session, replies = rehearse(engine, *CASE)
+    assert "# My script" not in replies[-1].text and "Script" in replies[-1].text  # a pointer, not the script
+    engine.send(session, "Practise with a supportive manager")
+    reply = engine.send(session, STRONG)
+    coach = reply.text.split("---")[1]
+    rows = [line for line in coach.splitlines() if line.startswith("- ")]
+    assert len(rows) == len(WORDS["expected"]["opening"])  # the opening's criteria, the rest on one line
+    assert "Not needed yet at this beat" in coach
+
+
+def test_the_email_lists_only_what_was_proposed(engine):
+    _, replies = rehearse(engine, "55", "the eval harness", WORDS["skip_choice"], WORDS["skip_choice"],
+                          "the label audits until March", WORDS["skip_rest_choice"], "Practise with a busy manager",
+                          WORDS["end_choice"])
+    email = replies[-1].state["email"]
+    assert "Defer the label audits until March" in email
+    assert "Delegate" not in email and "lead a review of the data pipeline" not in email

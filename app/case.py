@@ -1,0 +1,168 @@
+"""One answer to a rehearsal case question, read into clean script phrasing.
+
+"honestly the label audits could wait, maybe till march or so tbh" becomes {defer: "the label audits",
+defer_until: "March"}; "priya could take over on-call triage" becomes {delegate: "on-call triage",
+delegate_to: "Priya"}. The reading (app/reading.py) says whether the message answers at all (a feeling,
+a question back or small talk doesn't) and gives its numbers; the rest is the answer's structure — fillers
+dropped, the verb the script supplies dropped, the task split from its date or person — with sanity checks
+(hours within a week, hours freed fewer than hours worked, no one delegating to themselves) and corrections
+("Priya, I just said", "actually make that 45") understood. Word lists live in prompts/rehearse.yaml.
+Measured on evals/rehearse/case (see README, Rehearse).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.health import mentions_health
+from app.prompts import texts
+from app.reading import Reading
+
+NUMBER_ITEMS = ("hours", "freed")
+WEEK_HOURS = 168
+# What the reading may say instead of an answer ("offdomain" is left out: an answer in German reads so).
+NOT_ANSWERS = ("feeling", "question", "smalltalk")
+
+
+@dataclass(frozen=True)
+class CaseAnswer:
+    values: dict[str, str] = field(default_factory=dict)  # case items -> clean phrasing
+    problem: str | None = None  # "skip", "not_an_answer" or "implausible"
+    correction: bool = False  # it replaces a value given before
+
+
+def _words() -> dict:
+    return texts("rehearse")["case_reading"]
+
+
+def _phrases(items: list[str]) -> re.Pattern:
+    return re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(p) for p in sorted(items, key=len, reverse=True))
+                      + r")(?![\w'])", re.IGNORECASE)
+
+
+def _tidy(text: str) -> str:
+    words = _words()
+    text = _phrases(words["fillers"]).sub(" ", text)
+    text = re.sub(r"\s*[,;:]+\s*(?=[,;:.!?]|$)", "", text)  # punctuation a dropped filler leaves behind
+    text = re.sub(r"\s+", " ", text).strip(" ,;:.!?-–—")
+    text = re.sub(r"(?i)\b(i)\b", "I", text)
+    text = re.sub(r"(?i)\bim\b", "I'm", text)
+    for month in words["months"]:
+        text = re.sub(rf"(?i)\b{month}\b", month.capitalize(), text)
+    return text
+
+
+def _strip_verbs(text: str, item: str) -> str:
+    words = _words()
+    lead, tail = words["lead"].get(item, []), words["tail"].get(item, [])
+    changed = True
+    while changed and text:
+        changed = False
+        text = text.strip(" ,;:.")
+        for phrase in lead:
+            if text.lower().startswith(phrase + " ") and len(text) > len(phrase) + 1:
+                text, changed = text[len(phrase) + 1:].lstrip(), True
+        for phrase in tail:
+            if text.lower().endswith(" " + phrase):
+                text, changed = text[: -len(phrase) - 1].rstrip(), True
+    return text.strip(" ,;:.")
+
+
+def _split(text: str, markers: list[str]) -> tuple[str, str]:
+    """(before, after) at the first marker that leaves words on both sides, else (text, ""). A marker
+    ending in "after" keeps it: "until after the launch" waits for "after the launch"."""
+    for marker in markers:
+        match = re.search(rf"(?i)(?<=\s){re.escape(marker)}(?=\s)", text)
+        if match:
+            head, tail = text[: match.start()].strip(" ,"), text[match.end():].strip()
+            if head and tail:
+                return head, f"after {tail}" if marker.endswith("after") else tail
+    return text, ""
+
+
+def _number(reading: Reading) -> float | None:
+    """The number an hours answer gives: a range's midpoint, "12 hour days" as a five-day week, the figure
+    after "more like" or "so" ("40 on paper, really more like 52"; "6 days x 10 hours so 60")."""
+    numbers = reading.numbers
+    if not numbers:
+        return None
+    if re.search(r"(?i)\b(more like|really|so|say|closer to|call it)\s+\S*\d", reading.text) and len(numbers) >= 2:
+        return numbers[-1]
+    if re.search(r"(?i)\bhours?\s*(a|per|each)\s*day\b|\bhour days?\b|\bh days?\b|\d+h\b", reading.text):
+        return numbers[0] * 5
+    if re.search(r"(?i)\d\s*(-|–|to|and)\s*\d", reading.text) and len(numbers) >= 2:
+        return (numbers[0] + numbers[1]) / 2
+    return numbers[0]
+
+
+def _first_clause(text: str) -> str:
+    """A task, not the story around it: "the on-call rotation, it never stops" -> "the on-call rotation"."""
+    cut = re.split(r"(?i)\s*(?:[.;!?]\s+|\s[—–-]\s|,\s*(?=(?:it|it's|its|we|we're|they|nobody|no one|that|which|so|"
+                   r"because|since|i|I'm|my|our|and it|but|everyone|everything)\b))", text, maxsplit=1)
+    return cut[0].strip(" ,") or text
+
+
+def read_answer(item: str, reading: Reading, *, case: dict) -> CaseAnswer:
+    """What one answer to the question for `item` says; `case` holds what was answered before."""
+    words = _words()
+    text = reading.text.strip()
+    marker = _phrases(words["corrections"])
+    correction = bool(marker.search(text)) and bool(case.get(item))
+    if correction or marker.search(text):  # what follows the last correction is what counts
+        text = marker.split(text)[-1] or text
+    if re.match(rf"(?i)^\W*(?:{'|'.join(map(re.escape, words['skips']))})(?![\w'])", _tidy(text) or "skip"):
+        return CaseAnswer(problem="skip")
+    asks_back = text.rstrip().endswith("?") and re.match(r"(?i)^\W*(what|which|how|why|who|do|does|can|should|is)\b", text)
+    if (asks_back or reading.wants(*NOT_ANSWERS, at_least=0.5)) and not reading.numbers:
+        return CaseAnswer(problem="not_an_answer")
+    if item not in ("wellbeing", "metric") and mentions_health(text):
+        return CaseAnswer(problem="not_an_answer")  # "not sleeping great" is not a task to defer
+    if item in NUMBER_ITEMS:
+        if re.search(r"24\s*/\s*7|all the time|every waking hour", text, re.IGNORECASE):
+            return CaseAnswer(problem="implausible")
+        value = _number(Reading(text=text, context=reading.context, embedder=reading.embedder))
+        if value is None:
+            return CaseAnswer(problem="not_an_answer")
+        worked = float(case["hours"]) if item == "freed" and case.get("hours") else WEEK_HOURS
+        if not 0 < value <= WEEK_HOURS or item == "freed" and value >= worked:
+            return CaseAnswer(problem="implausible")
+        return CaseAnswer({item: f"{value:g}"}, correction=correction)
+    clean = _first_clause(_tidy(text)) if item not in ("wellbeing", "metric") else _tidy(text)
+    if item in ("defer", "delegate"):
+        partner = "defer_until" if item == "defer" else "delegate_to"
+        clean = _strip_verbs(clean, item)
+        if item == "delegate":
+            taker = re.match(rf"(?i)^(.+?)\s+(?:{'|'.join(map(re.escape, words['takes']))})\s+(.+)$", clean)
+            if taker:  # "priya could take over on-call triage"
+                return _checked({item: _strip_verbs(taker.group(2), item), partner: _person(taker.group(1))},
+                                correction)
+        head, tail = _split(clean, words["split"][item])
+        values = {item: _strip_verbs(head, item)}
+        if tail:
+            values[partner] = _person(tail) if item == "delegate" else _until(tail)
+        return _checked(values, correction)
+    if item == "delegate_to":
+        return _checked({item: _person(_strip_verbs(clean, item))}, correction)
+    if item == "defer_until":
+        return CaseAnswer({item: _until(clean)}, correction=correction)
+    clean = _strip_verbs(clean, item)
+    if item == "wellbeing" and clean:  # a whole sentence in the script
+        clean = clean[:1].upper() + clean[1:] + ("" if clean[-1] in ".!?" else ".")
+    return CaseAnswer({item: clean}, correction=correction) if clean else CaseAnswer(problem="skip")
+
+
+def _person(text: str) -> str:
+    text = _tidy(re.sub(r"(?i)^(to|over to|with)\s+", "", text.strip()))
+    return text[:1].upper() + text[1:] if text and " " not in text else text
+
+
+def _until(text: str) -> str:
+    return _tidy(re.sub(r"(?i)^(until|till|til|to|by)\s+", "", text.strip()))
+
+
+def _checked(values: dict[str, str], correction: bool) -> CaseAnswer:
+    if values.get("delegate_to", "").lower() in _words()["oneself"]:
+        return CaseAnswer(problem="implausible")
+    values = {k: v for k, v in values.items() if v}
+    return CaseAnswer(values, correction=correction) if values else CaseAnswer(problem="not_an_answer")
