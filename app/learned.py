@@ -88,6 +88,14 @@ def _ask_leans(row: dict) -> dict:
     return {"text": row["q"], "label": "leans" if row["kind"] == "follow_up" else "alone"}
 
 
+RUBRIC = ("data", "impact", "solutions", "tone", "openness", "ask")  # app/rubric.py's criteria
+
+
+def _rubric(criterion: str) -> Callable[[dict], dict]:
+    """evals/rehearse/lines rows (text, beat, scores) as one criterion's 0 / 1 / 2."""
+    return lambda row: {"text": row["text"], "label": str(row["scores"][criterion])}
+
+
 def _ask_facets(row: dict) -> dict | None:
     return {"text": row["q"], "labels": list(row.get("facets") or [])} if row.get("facets") else None
 
@@ -104,6 +112,8 @@ SPECS = {
                    read_extra=_ask_scope),
     "leans": Spec("leans", EVALS_DIR / "ask", read=_ask_leans),
     "facets": Spec("facets", EVALS_DIR / "ask", multi=True, read=_ask_facets),
+    # The rehearsal rubric, one decision per criterion, from hand-labelled lines.
+    **{f"rubric_{c}": Spec(f"rubric_{c}", EVALS_DIR / "rehearse" / "lines", read=_rubric(c)) for c in RUBRIC},
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
     # the everyday messages of the other decisions' train splits (answers, numbers, recipes, small talk:
     # without them anything that isn't work talk looked like a crisis). The learn/ dev and test splits stay unseen.

@@ -70,8 +70,8 @@ def turn(memory: dict, reading: Reading, *, request: str | None = None) -> Reply
         if text == words["end_choice"]:
             return _debrief(memory)
         if text == words["say_script_choice"]:
-            text = script_beat(memory, memory["beat"])
-        return _line(memory, text)
+            reading = Reading(text=script_beat(memory, memory["beat"]), context=reading.context, embedder=reading.embedder)
+        return _line(memory, reading)
     return _debrief(memory)
 
 
@@ -168,10 +168,10 @@ def _roleplay_start(memory: dict, persona: str) -> Reply:
     return _reply(memory, text, [words["say_script_choice"], words["end_choice"]])
 
 
-def _line(memory: dict, text: str) -> Reply:
+def _line(memory: dict, reading: Reading) -> Reply:
     words = _words()
-    beat = memory["beat"]
-    notes = rubric.feedback(text, beat=beat, case=memory["case"])
+    beat, text = memory["beat"], reading.text
+    notes = rubric.feedback(reading, beat=beat, case=memory["case"])
     memory["feedback"].append(notes)
     earlier = [entry["text"] for entry in memory["transcript"] if entry["who"] == "you"]
     answer, heard = manager.respond(memory["persona"], beat=beat, line_text=text, earlier=earlier)

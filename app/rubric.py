@@ -1,33 +1,43 @@
 """The coach: scores a rehearsed line against the guide's etiquette and writes a stronger version.
 
-Deterministic and explainable: every score comes from what app/lines.py read in the line, with the
-reason for that score from prompts/rehearse.yaml. No model is involved, with or without one configured.
+Each criterion's 0 / 1 / 2 is a learned decision (app/learned.py, "rubric_<criterion>") over the line's
+reading, trained on hand-labelled lines (evals/rehearse/lines): hedging, filler and run-ons weigh on tone
+and the ask, and impact counts in the person's own words ("more fraud getting through"). The weights are
+fixed arrays, so the same line always gets the same feedback, with or without a model configured; the
+reason for each score comes from prompts/rehearse.yaml. The cues of app/lines.py still shape the
+stronger version and the notes.
 """
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
+
+from app import learned
 from app.lines import Line, matches, read
 from app.prompts import texts
+from app.reading import Reading
 from ingest.split import sentences
 
-CRITERIA = ("data", "impact", "solutions", "tone", "openness", "ask")
+CRITERIA = learned.RUBRIC
 
 
-def scores(line: Line) -> dict[str, int]:
-    has = line.has
-    data = 2 if line.numbers and (has("metric") or line.numbers >= 2) else 1 if line.numbers or has("metric") else 0
-    impact = min(2, len(line.cues["impact"]))
-    concrete = line.numbers or has("specific")
-    solutions = 2 if has("solutions") and (concrete or len(line.cues["solutions"]) >= 2) else 1 if has("solutions") else 0
-    tone = 0 if has("accusation") else 1 if has("frustration") else 2
-    openness = 0 if has("closed") else 2 if has("openness") else 1 if "?" in line.text and tone else 0
-    implied = solutions == 2  # a concrete proposal implies the ask, but saying it outright is stronger
-    ask = 2 if has("ask") and (concrete or has("solutions")) else 1 if has("ask") or implied or "?" in line.text else 0
-    if rambling(line):
-        ask = min(ask, 1)
-    return {"data": data, "impact": impact, "solutions": solutions, "tone": tone, "openness": openness, "ask": ask}
+def scores(reading: Reading) -> dict[str, int]:
+    found = {}
+    for criterion in CRITERIA:
+        model = learned.model(f"rubric_{criterion}")
+        probabilities = model.probabilities(np.asarray([reading.vector]), [reading.text])[0]
+        found[criterion] = int(model.labels[int(probabilities.argmax())])
+    # The rubric's own definition of data is structure, not wording: a figure with its metric or hours is
+    # a 2; a metric or hours without a figure at most 1; neither, 0. The model decides the rest
+    # (a figure with no metric word: "two releases late").
+    line = read(reading.text)
+    if line.numbers and line.has("metric"):
+        found["data"] = 2
+    else:
+        found["data"] = min(found["data"], 2 if line.numbers else 1 if line.has("metric") else 0)
+    return found
 
 
 def rambling(line: Line) -> bool:
@@ -37,10 +47,11 @@ def rambling(line: Line) -> bool:
     return line.words > 200 or (line.words > words["rambling_words"] and per_sentence > words["rambling_sentence"])
 
 
-def feedback(text: str, *, beat: str, case: dict) -> dict:
+def feedback(reading: Reading, *, beat: str, case: dict) -> dict:
     words = texts("rehearse")
+    text = reading.text
     line = read(text)
-    got = scores(line)
+    got = scores(reading)
     expected = words["expected"][beat]
     reasons = {c: words["reasons"][c][s] for c, s in got.items()}
     notes = ([] if line.english else [words["not_english_reason"]]) + ([words["rambling_reason"]] if rambling(line) else [])
@@ -54,9 +65,10 @@ def better(line: Line, got: dict[str, int], *, case: dict, expected: list[str], 
     case: facts (data, impact) before their words, proposals and the ask after."""
     words = texts("rehearse")
     pieces = words["better"]
-    accusing = words["cues"]["accusation"] + words["cues"]["closed"]
-    kept = [s for s in (sentences(line.text) or [line.text]) if not matches(s, accusing) and s.strip()]
-    fresh = not line.english or rambling(line)
+    dropped = words["cues"]["accusation"] + words["cues"]["closed"] + words["cues"]["hedging"]
+    kept = [s for s in (sentences(line.text) or [line.text]) if not matches(s, dropped) and s.strip()]
+    # A long, non-English or accusing line (tone 0, in whatever words) starts again from the essentials.
+    fresh = not line.english or rambling(line) or got["tone"] == 0
     if fresh:
         kept = []  # a stronger version of a long or non-English line starts from the essentials
     filled = {**words["neutral"], **{k: v for k, v in case.items() if v}}

@@ -88,6 +88,10 @@ def understanding_report(*, embedder) -> dict:
         got = quantities.duration(str(item["text"]), today=date(2026, 12, 1))  # the set's reference date
         right += ("none" if got is None else got.bucket) == item["bucket"]
     found["durations"] = {"accuracy": round(right / len(items), 3), "n": len(items)}
+    from evals.rehearse_metrics import case_reading, rubric_agreement
+
+    found["rehearse rubric"] = rubric_agreement(embedder=embedder)
+    found["rehearse case"] = case_reading(embedder=embedder)
     return found
 
 
@@ -174,6 +178,8 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
         "pressures_top3_recall": understanding["pressures"]["top3_recall"],
         "domain_f1": understanding["domain"]["macro_f1"],
         "durations_accuracy": understanding["durations"]["accuracy"],
+        "rubric_agreement": understanding["rehearse rubric"]["mean"],
+        "case_reading_accuracy": understanding["rehearse case"]["accuracy"],
         "ask_in_scope_right": asked.share("direct", "new_topic"),
         "ask_follow_up_right": asked.share("follow_up"),
         "ask_declined_out_of_scope": asked.share("off_topic", "near_domain"),

@@ -8,6 +8,7 @@ import re
 
 from app import rubric
 from app.prompts import texts
+from app.reading import read
 
 WORDS = texts("rehearse")
 CASE = ["62", "feature engineering for the ranking model", "recall@10 dropped three points",
@@ -65,20 +66,25 @@ def test_skipped_items_get_neutral_wording_not_placeholders(engine):
     assert "{" not in script and "None" not in script and "  " not in script
 
 
-def test_a_hostile_line_scores_low_on_tone_and_its_better_version_does_not_accuse():
-    notes = rubric.feedback(HOSTILE, beat="opening", case={})
+def _read(engine, text):
+    return read(text, context="roleplay", embedder=engine.retriever.index.embedder)
+
+
+def test_a_hostile_line_scores_low_on_tone_and_its_better_version_does_not_accuse(engine):
+    notes = rubric.feedback(_read(engine, HOSTILE), beat="opening", case={})
     assert notes["scores"]["tone"] == 0 and "accusation" in notes["reasons"]["tone"]
     assert not re.search(r"you always|unfair|dump", notes["better"], re.IGNORECASE)
 
 
-def test_a_line_with_numbers_and_a_proposal_scores_high_on_data_and_solutions():
-    notes = rubric.feedback(STRONG, beat="proposal", case={})
+def test_a_line_with_numbers_and_a_proposal_scores_high_on_data_and_solutions(engine):
+    notes = rubric.feedback(_read(engine, STRONG), beat="proposal", case={})
     assert notes["scores"]["data"] == 2 and notes["scores"]["solutions"] == 2 and notes["scores"]["tone"] == 2
 
 
-def test_the_same_line_always_gets_the_same_feedback():
+def test_the_same_line_always_gets_the_same_feedback(engine):
     for line in (HOSTILE, STRONG, "we just need to fix it"):
-        assert rubric.feedback(line, beat="close", case={}) == rubric.feedback(line, beat="close", case={})
+        assert rubric.feedback(_read(engine, line), beat="close", case={}) == \
+            rubric.feedback(_read(engine, line), beat="close", case={})
 
 
 def test_the_skeptical_manager_asks_for_numbers_and_pushes_back(engine):
@@ -176,3 +182,22 @@ def test_the_email_lists_only_what_was_proposed(engine):
     email = replies[-1].state["email"]
     assert "Defer the label audits until March" in email
     assert "Delegate" not in email and "lead a review of the data pipeline" not in email
+
+
+def test_feedback_reads_the_line_hedging_rambling_and_impact_in_own_words(engine):
+    rambling = rubric.feedback(_read(engine, "this is kind of half-baked… like… I am not sure, what do you think?"),
+                               beat="proposal", case={})
+    data = rubric.feedback(_read(engine, "I've averaged 62 hours a week for six weeks and recall@10 dropped three "
+                                         "points"), beat="impact", case={})
+    assert rambling["scores"]["tone"] <= 1 and rambling["scores"]["ask"] <= 1
+    assert rambling["beat_total"] / rambling["beat_max"] < data["beat_total"] / data["beat_max"]
+    assert "half-baked" not in rambling["better"]
+    fraud = rubric.feedback(_read(engine, "The cost of not retraining is more fraud getting through"), beat="impact",
+                            case={})
+    assert fraud["scores"]["impact"] >= 1
+
+
+def test_an_accusation_in_any_words_never_survives_into_the_stronger_version(engine):
+    for line in ("nobody on this team cares that I am drowning", "as I've said many times, nobody listens here"):
+        notes = rubric.feedback(_read(engine, line), beat="impact", case={})
+        assert notes["scores"]["tone"] == 0 and "nobody" not in notes["better"].lower(), notes
