@@ -608,8 +608,8 @@ def test_a_remote_image_in_a_message_never_reaches_its_server(contexts, shared_s
 INJECTED = "feature work\nATTENDEE:mailto:evil@example.com\nEND:VEVENT; semi \\ back"
 
 
-def rehearse_to_debrief(c: httpx.Client, area: str) -> tuple[str, dict]:
-    """A rehearsal through /api/chat with `area` as the case's area, to the debrief (which has the .ics)."""
+def rehearse_to_debrief(c: httpx.Client, defer: str) -> tuple[str, dict]:
+    """A rehearsal through /api/chat with `defer` as the task to defer (the .ics describes it), to the debrief."""
     reply = say(c, "/rehearse")
     session_id = reply["session_id"]
     walked = []
@@ -619,10 +619,12 @@ def rehearse_to_debrief(c: httpx.Client, area: str) -> tuple[str, dict]:
         return reply["state"].get("stage")
 
     assert reply["mode"] == "rehearse" and stage() == "case", walked
-    for text in ("62", area, "Skip the rest, show my script", "Practise with a busy manager"):
+    for text in ("62", "feature work", "Skip this one", "Skip this one", defer, "Skip the rest, show my script",
+                 "Practise with a busy manager"):
         reply = say(c, text, session_id)
         stage()
-    assert walked[-1][1] == "roleplay" and reply["state"]["case"]["area"] == area, walked
+    # The case reader keeps the answer's words but not its line breaks.
+    assert walked[-1][1] == "roleplay" and "\n" not in reply["state"]["case"]["defer"], walked
     for _ in range(8):
         if walked[-1][1] == "debrief":
             break
@@ -647,8 +649,7 @@ def assert_one_clean_event(raw: str) -> str:
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 1
     assert all("ATTENDEE" not in component for component in calendar.walk())
-    assert INJECTED in str(events[0]["DESCRIPTION"])  # the text survives, as text
-    assert "feature work\\nATTENDEE:mailto:evil@example.com\\nEND:VEVENT\\; semi \\\\ back" in unfolded
+    assert "ATTENDEE:mailto:evil@example.com" in str(events[0]["DESCRIPTION"])  # the text survives, as text
     return unfolded
 
 
@@ -656,7 +657,8 @@ def test_the_calendar_file_escapes_a_case_answer() -> None:
     """The .ics the debrief offers, made straight from a case (no server, no dialogue routing)."""
     from app import rehearse
 
-    assert_one_clean_event(rehearse.ics({"hours": "62", "area": INJECTED, "delegate": "label QA; \\ x\r\nX-EVIL:1"}))
+    raw = assert_one_clean_event(rehearse.ics({"hours": "62", "defer": INJECTED, "delegate": "label QA; \\ x\r\nX-EVIL:1"}))
+    assert "feature work\\nATTENDEE:mailto:evil@example.com\\nEND:VEVENT\\; semi \\\\ back" in raw  # escaped, not lines
 
 
 def test_a_case_answer_cannot_add_lines_to_the_calendar_file(shared_server) -> None:
