@@ -202,7 +202,7 @@ def coach_note(notes: dict) -> str:
     better = (words["keep_label"] if notes["better"] == notes["line"]
               else f"{words['better_label']} “{notes['better']}”")
     return "\n".join([f"{words['coach_label']} {words['line_score'].format(**notes)}", *rows,
-                      *([words["also_scored"].format(others=others)] if others else []), *notes["notes"], "", better])
+                      *(["", words["also_scored"].format(others=others)] if others else []), *notes["notes"], "", better])
 
 
 # --- the debrief ------------------------------------------------------------------------------------------
