@@ -172,6 +172,8 @@ def _line(memory: dict, reading: Reading) -> Reply:
     words = _words()
     beat, text = memory["beat"], reading.text
     notes = rubric.feedback(reading, beat=beat, case=memory["case"])
+    if text == script_beat(memory, beat):
+        notes["better"] = text  # the script's own line is the guide's wording: scored, never rewritten
     memory["feedback"].append(notes)
     earlier = [entry["text"] for entry in memory["transcript"] if entry["who"] == "you"]
     answer, heard = manager.respond(memory["persona"], beat=beat, line_text=text, earlier=earlier)

@@ -78,6 +78,8 @@ def better(line: Line, got: dict[str, int], *, case: dict, expected: list[str], 
         if criterion not in expected or (got[criterion] == 2 and not fresh):
             continue
         piece = pieces[criterion]
+        if criterion == "data" and case.get("hours") and str(case["hours"]) in said and not fresh:
+            continue  # the hours are in the line already: a fact is never said twice
         if criterion == "data" and not case.get("hours"):
             piece = pieces["data_unknown"]
         if criterion == "impact" and (not case.get("metric") or case["metric"].lower() in said):
@@ -87,7 +89,10 @@ def better(line: Line, got: dict[str, int], *, case: dict, expected: list[str], 
         before.insert(0, pieces["calm_opening"])
     if kept == sentences(line.text) and not before and not after:
         return line.text  # nothing to add or take away
-    return re.sub(r"\s+", " ", " ".join(_sentence(s) for s in [*before, *kept, *after])).strip()
+    # The beat's order: thanks and the opening first, then facts, the person's own words, proposals, the ask.
+    opening = [s for s in kept if matches(s, words["cues"]["thanks"])]
+    kept = [s for s in kept if s not in opening]
+    return re.sub(r"\s+", " ", " ".join(_sentence(s) for s in [*opening, *before, *kept, *after])).strip()
 
 
 def _sentence(text: str) -> str:

@@ -201,3 +201,18 @@ def test_an_accusation_in_any_words_never_survives_into_the_stronger_version(eng
     for line in ("nobody on this team cares that I am drowning", "as I've said many times, nobody listens here"):
         notes = rubric.feedback(_read(engine, line), beat="impact", case={})
         assert notes["scores"]["tone"] == 0 and "nobody" not in notes["better"].lower(), notes
+
+
+def test_the_stronger_version_keeps_the_beats_order_and_never_repeats_a_fact(engine):
+    case = {"hours": "62", "area": "feature engineering", "metric": "recall@10 dropped three points"}
+    notes = rubric.feedback(_read(engine, "Thanks for meeting. I've been doing 62 hours a week and it's a lot."),
+                            beat="opening", case=case)
+    assert notes["better"].startswith("Thanks for meeting.")
+    assert notes["better"].count("62") == 1
+
+
+def test_the_scripts_own_line_is_scored_but_not_rewritten(engine):
+    session, _ = rehearse(engine, *CASE, "Practise with a busy manager")
+    reply = engine.send(session, "Use my script line")
+    notes = reply.state["feedback"][-1]
+    assert notes["better"] == notes["line"] and WORDS["keep_label"] in reply.text
