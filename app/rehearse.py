@@ -178,7 +178,9 @@ def _line(memory: dict, reading: Reading) -> Reply:
     earlier = [entry["text"] for entry in memory["transcript"] if entry["who"] == "you"]
     answer, heard = manager.respond(memory["persona"], beat=beat, line_text=text, earlier=earlier)
     memory["transcript"] += [{"who": "you", "text": text}, {"who": "manager", "text": answer, "heard": heard}]
-    parts = [f"{words['manager_label'].format(persona=memory['persona'])} {answer}", "---", coach_note(notes)]
+    # The coach's note first and the manager's answer last, beside the next prompt: on a phone the chat
+    # shows the bottom of a reply, so the line to answer stays in view.
+    parts = [coach_note(notes), "---", f"{words['manager_label'].format(persona=memory['persona'])} {answer}"]
     # A question the manager needs answered (numbers it asked for, the skeptic's "what's the cost?") is
     # answered before the beat moves on, once a beat, so a rehearsal always ends.
     awaits = words["personas"][memory["persona"]].get("awaits_answer", words["awaits_answer"])

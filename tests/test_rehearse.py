@@ -90,22 +90,22 @@ def test_the_same_line_always_gets_the_same_feedback(engine):
 def test_the_skeptical_manager_asks_for_numbers_and_pushes_back(engine):
     session, replies = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a skeptical manager")
     no_numbers = engine.send(session, "I've been really stretched lately and it's a lot")
-    manager_line = no_numbers.text.split("---")[0]
+    manager_line = no_numbers.text.split("---")[-1]
     assert re.search(r"number", manager_line, re.IGNORECASE)
     assert no_numbers.state["beat"] == "opening" and "answer it before moving on" in no_numbers.text
     answered = engine.send(session, "About 62 hours a week for the last six weeks, mostly on feature work")
     assert answered.state["beat"] == "impact"  # the question was answered, so the beat moves on
-    said = [engine.send(session, "Use my script line").text.split("---")[0] for _ in range(4)]
+    said = [engine.send(session, "Use my script line").text.split("---")[-1] for _ in range(4)]
     assert any("competing priorities" in line for line in said)
     assert no_numbers.state["feedback"][0]["scores"]["data"] == 0
 
 
 def test_the_manager_gets_defensive_at_an_accusation_and_engages_with_a_proposal(engine):
     session, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a supportive manager")
-    defensive = engine.send(session, HOSTILE).text.split("---")[0]
+    defensive = engine.send(session, HOSTILE).text.split("---")[-1]
     assert defensive.strip() != ""
     assert defensive != engine.send(engine.new_session(), "x").text
-    engaged = engine.send(session, STRONG).text.split("---")[0]
+    engaged = engine.send(session, STRONG).text.split("---")[-1]
     assert "options" in engaged or "clear picture" in engaged
 
 
@@ -136,7 +136,7 @@ def _manager_lines(engine, line: str) -> list[str]:
     said = []
     for _ in range(8):
         reply = engine.send(session, line)
-        said.append(reply.text.split("---")[0])
+        said.append(reply.text.split("---")[-1])
         if reply.state["stage"] != "roleplay":
             break
     return said
@@ -169,7 +169,7 @@ def test_feedback_lists_the_beats_criteria_and_the_script_stays_in_its_tab(engin
     assert "# My script" not in replies[-1].text and "Script" in replies[-1].text  # a pointer, not the script
     engine.send(session, "Practise with a supportive manager")
     reply = engine.send(session, STRONG)
-    coach = reply.text.split("---")[1]
+    coach = reply.text.split("---")[0]
     rows = [line for line in coach.splitlines() if line.startswith("- ")]
     assert len(rows) == len(WORDS["expected"]["opening"])  # the opening's criteria, the rest on one line
     assert "Not needed yet at this beat" in coach

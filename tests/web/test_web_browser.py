@@ -179,3 +179,24 @@ def test_a_short_rehearsal_and_the_script_download(browser, shared_server) -> No
         page.locator("#steady-tabs").scroll_into_view_if_needed()
         screenshot(page, f"rehearse-{name}")
         page.context.close()
+
+
+def test_on_a_phone_the_managers_line_stays_in_view_with_the_feedback(browser, shared_server) -> None:
+    page = browser.new_context(viewport=PHONE).new_page()
+    open_app(page, shared_server.url)
+    click_choice(page, "Rehearse the 1:1")
+    send(page, "about 62 hours")
+    click_choice(page, "Skip the rest, show my script")
+    click_choice(page, "Practise with a skeptical manager")
+    send(page, "I've just got way too much on my plate and it isn't sustainable.")
+    # The last reply's manager line, where the chat scrolled to: inside the visible part of the window.
+    box = page.evaluate("""(selector) => {
+        const bots = document.querySelectorAll(selector);
+        const last = bots[bots.length - 1];
+        const strong = [...last.querySelectorAll('strong')].find(e => e.innerText.startsWith('Manager'));
+        const r = strong.getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, height: window.innerHeight};
+    }""", BOTS)
+    assert 0 <= box["top"] and box["bottom"] <= box["height"], box
+    screenshot(page, "rehearse-phone-manager-in-view")
+    page.context.close()
