@@ -81,3 +81,15 @@ def steady():
         )
 
     return run
+
+
+# Modules whose tests start servers, browsers, a model server or whole `steady` processes, or ingest the
+# corpus cold more than once: `pytest -m "not slow"` leaves them out for a fast loop while working.
+SLOW_MODULES = {"test_eval", "test_llm", "test_robustness", "test_ingest", "test_cli_faults", "test_cli_retrieve"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.path.stem
+        if module in SLOW_MODULES or item.path.parent.name == "web":
+            item.add_marker(pytest.mark.slow)
