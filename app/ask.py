@@ -94,7 +94,7 @@ def _card(retriever: Retriever, question: str, query: str, passages: list[Passag
     cards = retriever.cards(query, chunk_ids=list(rank))
     if not cards:
         return None
-    alone = {c.answer: c for c in retriever.cards(question, chunk_ids=list(rank))}
+    alone = {c.answer: c for c in (retriever.cards(question, chunk_ids=list(rank)) if question != query else cards)}
 
     def facet_share(card: CardHit) -> float:
         return len(set(facets) & set(card.facets)) / len(facets) if facets else 0.0
@@ -118,13 +118,12 @@ def decline() -> Reply:
 
 def evidence(retriever: Retriever, grounding: Grounding) -> list[tuple[Passage, list[Sentence]]]:
     """One or two quotable sentences, from the card's passage first, in the passage's order."""
-    lead = retriever.passage(grounding.card.chunk_id) if grounding.card else None
-    passages = [lead, *(p for p in grounding.passages if lead is None or p.chunk_id != lead.chunk_id)] if lead \
-        else grounding.passages
+    card = grounding.card
+    lead = retriever.passage(card.chunk_id) if card else None
+    passages = [lead, *(p for p in grounding.passages if p.chunk_id != lead.chunk_id)] if lead else grounding.passages
     for passage in passages:
         by_query = retriever.sentence_similarities(grounding.standalone, passage)
-        by_card = (retriever.sentence_similarities(grounding.card.answer, passage) if grounding.card
-                   else by_query)
+        by_card = retriever.sentence_similarities(card.vector, passage) if card else by_query
         scored = sorted(((q.similarity + c.similarity, i) for i, (q, c) in enumerate(zip(by_query, by_card, strict=True))
                          if q.quotable), reverse=True)
         if not scored:

@@ -179,7 +179,11 @@ class Model:
         return np.hstack([vectors, onehot, crossed, grams])
 
     def probabilities(self, vectors: np.ndarray, texts: list[str], sides: list[str] | None = None) -> np.ndarray:
-        logits = self.features(vectors, texts, sides) @ self.weights.T + self.bias
+        return self.probabilities_from(self.features(vectors, texts, sides))
+
+    def probabilities_from(self, features: np.ndarray) -> np.ndarray:
+        """From features already built (decisions with the same spec shape can share them)."""
+        logits = features @ self.weights.T + self.bias
         if self.spec.multi or len(self.labels) == 2 and self.weights.shape[0] == 1:
             return 1.0 / (1.0 + np.exp(-logits))
         logits = logits - logits.max(axis=1, keepdims=True)

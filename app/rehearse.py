@@ -105,8 +105,12 @@ def _case_answer(memory: dict, reading: Reading) -> Reply:
             memory["skipped"].append(item)
             return _ask_next(memory)
         memory["reasked"] = item
-        problem = "not_a_number" if found.problem == "not_an_answer" and spec.get("number") else found.problem
-        lead = words["case_again"][problem].format(hours=memory["case"].get("hours") or "")
+        hours = memory["case"].get("hours")
+        variant = found.problem
+        if spec.get("number"):  # say which number, and against what
+            variant = "not_a_number" if variant == "not_an_answer" else \
+                "implausible_freed" if item == "freed" and hours else "implausible_hours"
+        lead = words["case_again"][variant].format(hours=hours or "")
         return _reply(memory, f"{lead}\n\n{spec['question']}", [words["skip_choice"], words["skip_rest_choice"]])
     memory["case"].update(found.values)
     return _ask_next(memory)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -58,6 +58,7 @@ class CardHit:
     answer: str
     similarity: float  # the closest of its answer, its paragraph's and its section's hint questions
     paragraph_similarity: float = 0.0  # the closer of its answer and its paragraph's hint questions
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # its answer's, from the index
 
 
 def _tokenizer():
@@ -107,10 +108,12 @@ class Retriever:
         return {parent: ([t for t, _, _ in rows], [r for _, r, _ in rows], np.stack([v for _, _, v in rows]))
                 for parent, rows in by_parent.items()}
 
-    def sentence_similarities(self, query: str, passage: Passage) -> list[Sentence]:
-        """The passage's sentences in order, each with its cosine similarity to the query and its role."""
+    def sentence_similarities(self, query: str | np.ndarray, passage: Passage) -> list[Sentence]:
+        """The passage's sentences in order, each with its cosine similarity to the query (a text, or a vector
+        already at hand, such as a card's) and its role."""
         texts, roles, vectors = self._sentence_vectors.get(passage.chunk_id, ([], [], np.zeros((0, 1))))
-        scores = dict(zip(texts, (vectors @ np.asarray(self.index.embedder.embed_query(query))).tolist())) if texts else {}
+        vector = np.asarray(self.index.embedder.embed_query(query) if isinstance(query, str) else query)
+        scores = dict(zip(texts, (vectors @ vector).tolist())) if texts else {}
         role = dict(zip(texts, roles))
         return [Sentence(s, scores.get(s, 0.0), role.get(s, "")) for s in sentences(passage.text)]
 
@@ -121,10 +124,11 @@ class Retriever:
 
     def _load_cards(self) -> None:
         got = self.index.collection.get(where={"kind": "card"}, include=["embeddings", "documents", "metadatas"])
-        self._cards = [CardHit(m["parent"], tuple(f for f in m.get("facets", "").split(",") if f), text, 0.0)
-                       for text, m in zip(got["documents"], got["metadatas"], strict=True)]
-        self._card_matrix = (np.asarray(got["embeddings"], dtype=np.float32) if self._cards
+        self._card_matrix = (np.asarray(got["embeddings"], dtype=np.float32) if got["documents"]
                              else np.zeros((0, self._matrix.shape[1]), dtype=np.float32))
+        self._cards = [CardHit(m["parent"], tuple(f for f in m.get("facets", "").split(",") if f), text, 0.0,
+                               vector=vector)
+                       for text, m, vector in zip(got["documents"], got["metadatas"], self._card_matrix, strict=True)]
         # The rows of each card's hint questions in the dense matrix (they are probes of its passage).
         def rows(m: dict, key: str) -> np.ndarray:
             return np.asarray([self._probe_row[(m["parent"], q)] for q in m.get(key, "").split("\n")

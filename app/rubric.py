@@ -23,16 +23,15 @@ from ingest.split import sentences
 CRITERIA = learned.RUBRIC
 
 
-def scores(reading: Reading) -> dict[str, int]:
-    found = {}
-    for criterion in CRITERIA:
-        model = learned.model(f"rubric_{criterion}")
-        probabilities = model.probabilities(np.asarray([reading.vector]), [reading.text])[0]
-        found[criterion] = int(model.labels[int(probabilities.argmax())])
+def scores(reading: Reading, line: Line | None = None) -> dict[str, int]:
+    models = [learned.model(f"rubric_{criterion}") for criterion in CRITERIA]
+    # The six decisions share one spec shape (the vector and character n-grams), so one set of features.
+    features = models[0].features(np.asarray([reading.vector]), [reading.text])
+    found = {c: int(m.labels[int(m.probabilities_from(features)[0].argmax())]) for c, m in zip(CRITERIA, models)}
     # The rubric's own definition of data is structure, not wording: a figure with its metric or hours is
     # a 2; a metric or hours without a figure at most 1; neither, 0. The model decides the rest
     # (a figure with no metric word: "two releases late").
-    line = read(reading.text)
+    line = line or read(reading.text)
     if line.numbers and line.has("metric"):
         found["data"] = 2
     else:
@@ -51,7 +50,7 @@ def feedback(reading: Reading, *, beat: str, case: dict) -> dict:
     words = texts("rehearse")
     text = reading.text
     line = read(text)
-    got = scores(reading)
+    got = scores(reading, line)
     expected = words["expected"][beat]
     reasons = {c: words["reasons"][c][s] for c, s in got.items()}
     notes = ([] if line.english else [words["not_english_reason"]]) + ([words["rambling_reason"]] if rambling(line) else [])
