@@ -157,7 +157,7 @@ def compose(retriever: Retriever, grounding: Grounding, *, done: set[str] = froz
     if not quoted:
         return decline()
     words = texts("ask")
-    citations = [citation(1, passage) for passage, _ in quoted]
+    citations = [citation(1, passage, quoted=[s.text for s in sentences]) for passage, sentences in quoted]
     quotes = [f"“{' '.join(s.text for s in sentences)}” [1]" for _, sentences in quoted]
     direct = grounding.card.answer if grounding.card else words["closest"]
     step = [_next_step(grounding, done=done)] if next_step else []

@@ -18,6 +18,7 @@ class Reply:
         return asdict(self)
 
 
-def citation(n: int, passage) -> dict:  # passage: app.retrieval.Passage
+def citation(n: int, passage, *, quoted: list[str] = ()) -> dict:  # passage: app.retrieval.Passage
+    """A numbered source; `quoted` holds the passage's sentences the answer quoted (marked on the page)."""
     return {"n": n, "doc_id": passage.doc_id, "title": passage.title, "section": passage.section,
-            "text": passage.text, "chunk_id": passage.chunk_id}
+            "text": passage.text, "chunk_id": passage.chunk_id, "quoted": list(quoted)}

@@ -17,7 +17,7 @@ CHUNK_SIZE = 2000  # most sections stay whole; probes carry the sentence-level m
 CHUNK_OVERLAP = 200
 MIN_SENTENCE_WORDS = 4
 _HEADINGS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
 INTRODUCTION = "Introduction"
 
 
@@ -31,7 +31,7 @@ def plain(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """A passage's sentences in order, Markdown emphasis and list markers removed."""
-    return [plain(s).removeprefix("- ").removeprefix("> ") for s in _SENTENCE_END.split(text) if s.strip()]
+    return [plain(s).removeprefix("- ").removeprefix("> ") for s in SENTENCE_END.split(text) if s.strip()]
 
 
 @dataclass(frozen=True)
