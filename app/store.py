@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -52,6 +53,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 FEEDBACK = ("up", "down")
 TITLE_CHARS = 60
+
+
+def _title(text: str) -> str:
+    """The first message as a title: cut at a word boundary with an ellipsis (mid-word only for a
+    word, or a text without spaces such as Chinese, longer than the whole title)."""
+    flat = " ".join(text.split())
+    if len(flat) <= TITLE_CHARS:
+        return flat
+    cut = textwrap.shorten(flat, width=TITLE_CHARS, placeholder="…")
+    return cut if cut != "…" and len(cut) > TITLE_CHARS // 2 else flat[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 class StoreError(RuntimeError):
@@ -207,7 +218,7 @@ class Store:
             self._claim(conn, session_id=session_id, owner=owner, mode=mode, now=now)
             conn.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
             if body.get("role") == "user" and body.get("text"):
-                title = " ".join(str(body["text"]).split())[:TITLE_CHARS]
+                title = _title(str(body["text"]))
                 conn.execute("UPDATE sessions SET title = ? WHERE id = ? AND title = ''", (title, session_id))
             seq = conn.execute(
                 "SELECT COALESCE(MAX(seq) + 1, 0) FROM messages WHERE session_id = ?", (session_id,)

@@ -41,6 +41,18 @@ def test_messages_and_state_survive_reopening(tmp_path: Path) -> None:
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.parametrize(("first", "title"), [
+    ("I feel like everything I do is pointless at work and my manager never listens",
+     "I feel like everything I do is pointless at work and my…"),
+    ("  short  and\nsweet ", "short and sweet"),
+    ("我觉得工作没有意义" * 10, ("我觉得工作没有意义" * 10)[:59] + "…"),  # no spaces: cut by characters
+])
+def test_a_session_title_is_the_first_message_cut_on_a_word(tmp_path: Path, first: str, title: str) -> None:
+    store = Store(path=tmp_path / "sessions.db")
+    store.add_message(owner=ME, session_id="a" * 32, body=user(first))
+    assert store.sessions(owner=ME)[0].title == title
+
+
 def test_a_streamed_reply_is_updated_in_place_and_marked_complete(tmp_path: Path) -> None:
     store = Store(path=tmp_path / "s.db")
     store.add_message(owner=ME, session_id="s" * 32, body=user("hi"))
