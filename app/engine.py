@@ -58,7 +58,7 @@ class Engine:
         safety.language("warming up")
 
     def welcome(self) -> Reply:
-        return Reply(mode="ask", text=texts("engine")["welcome"], choices=list(texts("ask")["choices"]))
+        return Reply(mode="ask", text=texts("engine")["welcome"], choices=list(texts("engine")["welcome_choices"]))
 
     def send(self, session: Session, text: str) -> Reply:
         """Answer one message; the reply is complete (no streaming)."""
