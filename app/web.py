@@ -15,6 +15,7 @@ import re
 import time
 import uuid
 
+from app.passage_html import passage_html
 from app.prompts import texts
 from app.sessions import MAX_STORED_CHARS, Conversations, latest_citations, latest_state, script_document
 from app.store import NotYourSession, SessionSummary, StoreFull
@@ -23,7 +24,9 @@ QUICK_REPLY_SLOTS = 6
 # Throwaway turns answered (and not stored) before the server opens, so what loads lazily on a
 # first use (phrase banks, prompt files) is not paid by the first person's first message.
 TURN_CONCURRENCY = 4  # turns answered at once; more only queue for the 2 cores
+SCALE = 10  # the chart's points: finer steps would suggest a precision the reading lacks
 PANEL_FOR_MODE = {"ask": "sources", "checkin": "checkin", "rehearse": "script"}  # the tab a reply opens
+FOCUS_INPUT = "() => { document.querySelector('#steady-input textarea')?.focus(); }"
 _SESSION_ID = re.compile(r"[0-9a-f]{32}")
 # System fonts only: a web font would be fetched from another host when the page loads.
 FONT = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif")
@@ -32,26 +35,40 @@ FONT_MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 CSS = """
 .gradio-container { max-width: 1180px !important; margin: 0 auto !important; }
 #steady-header h1 { font-size: 1.35rem; margin: 0.2rem 0 0; font-weight: 600; }
-#steady-header p { margin: 0.15rem 0 0.4rem; opacity: 0.75; font-size: 0.92rem; }
+#steady-header p { margin: 0.15rem 0 0.4rem; color: var(--steady-subdued); font-size: 0.92rem; }
 #steady-chat button[aria-label="Clear"] { display: none; }  /* would clear the view, not the stored session */
 #steady-quick { gap: 0.4rem; flex-wrap: wrap; }
 #steady-quick button { flex: 0 1 auto !important; min-width: 0 !important; white-space: normal; }
-.steady-muted { opacity: 0.75; font-size: 0.92rem; line-height: 1.5; }
+.gradio-container { --steady-subdued: #475569; } .dark .gradio-container, .dark.gradio-container { --steady-subdued: #cbd5e1; }
+.steady-muted { color: var(--steady-subdued); font-size: 0.92rem; line-height: 1.5; }
+/* The theme's teal on a light background is below AA contrast for text: darker for text, same accent for fills. */
+#steady-tabs button[role="tab"][aria-selected="true"] { color: #0f766e; }
+#steady-history [data-testid="block-info"] { color: #115e59; }
+#steady-history label.selected { background: #0f766e !important; border-color: #0f766e !important; }
+.dark #steady-tabs button[role="tab"][aria-selected="true"], .dark #steady-history [data-testid="block-info"] { color: #5eead4; }
 .steady-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.5rem 0.7rem; margin: 0 0 0.5rem; }
 .steady-source summary { cursor: pointer; font-weight: 600; line-height: 1.4; }
-.steady-source .steady-section { font-weight: 400; opacity: 0.75; }
-.steady-source p { margin: 0.5rem 0 0; line-height: 1.55; white-space: pre-wrap; }
-.steady-chart { display: grid; grid-template-columns: minmax(7rem, 11rem) 1fr; gap: 0.45rem 0.7rem; align-items: center; margin: 0.6rem 0; }
+.steady-source .steady-section { font-weight: 400; color: var(--steady-subdued); }
+.steady-passage { line-height: 1.55; overflow-wrap: anywhere; } .steady-passage p, .steady-passage ul { margin: 0.5rem 0 0; }
+.steady-passage mark { background: #fef08a; color: #1f2937; padding: 0 0.1em; border-radius: 2px; }
+#steady-checkin h2 { font-size: 1.05rem; margin: 0.9rem 0 0.3rem; }
+.steady-chart { list-style: none; padding: 0; margin: 0.6rem 0; }
+.steady-bar { display: grid; grid-template-columns: minmax(7rem, 10rem) 1fr 6.5rem; gap: 0.3rem 0.7rem; align-items: center; margin: 0 0 0.45rem; }
 .steady-bar-label { font-size: 0.9rem; line-height: 1.25; }
+.steady-bar-value { font-size: 0.85rem; color: var(--steady-subdued); }
 .steady-bar-track { background: var(--background-fill-secondary); border-radius: 6px; height: 0.9rem; overflow: hidden; }
-.steady-bar-fill { display: block; height: 100%; border-radius: 6px; background: var(--color-accent); opacity: 0.85; }
+.steady-bar-fill { display: block; height: 100%; border-radius: 6px; background: var(--color-accent); }
 .steady-bar-top .steady-bar-label { font-weight: 600; }
+.steady-quiet summary { cursor: pointer; font-size: 0.92rem; }
 .steady-verdict { border-left: 3px solid var(--color-accent); padding: 0.3rem 0.7rem; margin: 0.8rem 0; line-height: 1.5; }
 #steady-script h1 { font-size: 1.3rem; } #steady-script h2 { font-size: 1.1rem; } #steady-script h3 { font-size: 1rem; }
 .steady-levers li { margin-bottom: 0.45rem; line-height: 1.5; }
 @media (max-width: 640px) {
-  .gradio-container { padding: 0 0.4rem !important; }
-  .steady-chart { grid-template-columns: 8rem 1fr; }
+  /* 360-430 px phones: no sideways scroll (the four tab names and Gradio's 32 px side padding overflowed) */
+  .gradio-container, .gradio-container .main { padding-left: 0.35rem !important; padding-right: 0.35rem !important; }
+  #steady-tabs .tab-container button { padding-left: 0.5rem !important; padding-right: 0.5rem !important; }
+  .steady-bar { grid-template-columns: 1fr 6rem; }
+  .steady-bar-label { grid-column: 1 / -1; }
 }
 """
 
@@ -108,46 +125,49 @@ def sources_html(citations: list[dict]) -> str:
         items.append(
             f'<details class="steady-source" data-n="{int(c["n"])}"><summary>[{int(c["n"])}] {html.escape(c["title"])}'
             f' <span class="steady-section">— {html.escape(c["section"])}</span></summary>'
-            f'<p>{html.escape(c["text"])}</p></details>'
+            f'<div class="steady-passage">{passage_html(c["text"], quoted=c.get("quoted") or [])}</div></details>'
         )
     return "\n".join(items)
 
 
 def checkin_html(state: dict) -> str:
-    """A bar chart of the pressure scores, the verdict and the levers (HTML and CSS, nothing fetched)."""
+    """What the check-in heard, in plain HTML and CSS (nothing fetched): the pressures the person
+    raised, each with its level in words and in points out of SCALE, the others folded away; then
+    the verdict and the levers. Bars are drawn from the rounded points, so two pressures that
+    differ by less than a point look the same and are listed by name, not ranked."""
     words = texts("web")["checkin"]
     pressures = state.get("pressures") or {}
     if not pressures:
         return f'<p class="steady-muted">{html.escape(words["empty"])}</p>'
     top = set(state.get("top") or [])
     names = {pid: words["pressures"].get(pid, pid.replace("_", " ")) for pid in pressures}
-    ranked = sorted(pressures.items(), key=lambda item: (-float(item[1]), item[0]))
-    rows, quiet = [], []
-    for pid, score in ranked:
-        share = max(0.0, min(1.0, float(score)))
-        if share < 0.005:  # nothing said about it yet: named under the chart, not drawn as an empty bar
-            quiet.append(names[pid])
-            continue
-        label = html.escape(names[pid])
+    levels = sorted(words["levels"], key=lambda level: -level["from"])
+    points = {pid: round(max(0.0, min(1.0, float(score))) * SCALE) for pid, score in pressures.items()}
+    heard = sorted((pid for pid, score in pressures.items() if float(score) >= levels[-1]["from"]),
+                   key=lambda pid: (-points[pid], names[pid]))
+    rows = []
+    for pid in heard:
+        level = next(level["words"] for level in levels if float(pressures[pid]) >= level["from"])
+        said = words["level_line"].format(level=level, points=points[pid], scale=SCALE)
         rows.append(
-            f'<div class="steady-bar{" steady-bar-top" if pid in top else ""}" data-pressure="{html.escape(pid)}"'
-            f' data-score="{share:.2f}" style="display: contents">'
-            f'<span class="steady-bar-label">{label}</span>'
-            f'<span class="steady-bar-track" role="img" aria-label="{label}: {round(share * 100)}%">'
-            f'<span class="steady-bar-fill" style="width: {max(share * 100, 2):.0f}%"></span></span></div>'
+            f'<li class="steady-bar{" steady-bar-top" if pid in top else ""}" data-pressure="{html.escape(pid)}"'
+            f' data-points="{points[pid]}"><span class="steady-bar-label">{html.escape(names[pid])}</span>'
+            f'<span class="steady-bar-track" aria-hidden="true">'
+            f'<span class="steady-bar-fill" style="width: {points[pid] * 100 // SCALE}%"></span></span>'
+            f'<span class="steady-bar-value">{html.escape(said)}</span></li>'
         )
-    parts = [f"<h3>{html.escape(words['chart_title'])}</h3>",
-             f'<p class="steady-muted">{html.escape(words["chart_note"])}</p>']
-    if rows:
-        parts.append(f'<div class="steady-chart">{"".join(rows)}</div>')
-        if quiet:
-            parts.append(f'<p class="steady-muted">{html.escape(words["not_mentioned"].format(names=", ".join(quiet)))}</p>')
-    else:
-        parts.append(f'<p class="steady-muted">{html.escape(words["nothing_yet"])}</p>')
+    parts = [f"<h2>{html.escape(words['chart_title'])}</h2>",
+             f'<p class="steady-muted">{html.escape(words["chart_note"].format(scale=SCALE))}</p>']
+    parts.append(f'<ul class="steady-chart">{"".join(rows)}</ul>' if rows
+                 else f'<p class="steady-muted">{html.escape(words["nothing_yet"])}</p>')
+    quiet = sorted(names[pid] for pid in pressures if pid not in heard)
+    if quiet:
+        parts.append(f'<details class="steady-quiet"><summary>{html.escape(words["not_mentioned"].format(n=len(quiet)))}'
+                     f'</summary><p class="steady-muted">{html.escape(", ".join(quiet))}</p></details>')
     verdict = words["verdicts"].get(state.get("verdict") or "")
     if verdict:
         scope = words["scopes"].get(state.get("scope") or "", "")
-        parts.append(f'<h3>{html.escape(words["verdict_heading"])}</h3>'
+        parts.append(f'<h2>{html.escape(words["verdict_heading"])}</h2>'
                      f'<p class="steady-verdict">{html.escape(verdict)} {html.escape(scope)}</p>')
     levers = state.get("levers") or []
     if levers:
@@ -156,7 +176,7 @@ def checkin_html(state: dict) -> str:
             + (f' [{int(lever["n"])}]' if lever.get("n") else "") + "</li>"
             for lever in levers
         )
-        parts.append(f'<h3>{html.escape(words["levers_heading"])}</h3><ul class="steady-levers">{items}</ul>')
+        parts.append(f'<h2>{html.escape(words["levers_heading"])}</h2><ul class="steady-levers">{items}</ul>')
     return "\n".join(parts)
 
 
@@ -216,7 +236,8 @@ def build(*, conversations: Conversations):
                 with gr.Row(elem_id="steady-quick"):
                     slots = [gr.Button(visible=False, size="sm", variant="secondary", elem_classes="steady-choice")
                              for _ in range(QUICK_REPLY_SLOTS)]
-                box = gr.Textbox(show_label=False, placeholder=words["input_placeholder"], lines=1, max_lines=6,
+                box = gr.Textbox(label=words["input_label"], show_label=False, placeholder=words["input_placeholder"],
+                                 lines=1, max_lines=6,
                                  max_length=MAX_STORED_CHARS,  # a paste stops here, before the page stalls
                                  submit_btn=words["send"], autofocus=True,
                                  elem_id="steady-input")
@@ -344,12 +365,14 @@ def build(*, conversations: Conversations):
         turn_io = {"outputs": [sid, box, *view_outputs], "concurrency_id": "turn",
                    "concurrency_limit": TURN_CONCURRENCY, "show_progress": "hidden"}
         demo.load(on_load, outputs=[sid, *view_outputs], show_progress="hidden")
-        box.submit(on_turn, inputs=[box, sid], **turn_io)
+        # The box is disabled while a turn runs and a pressed quick reply hides, so either would leave
+        # the keyboard on the page body: focus goes back to the box once the answer is in.
+        box.submit(on_turn, inputs=[box, sid], **turn_io).then(None, js=FOCUS_INPUT)
         for slot in slots:
-            slot.click(on_turn, inputs=[slot, sid], **turn_io)
+            slot.click(on_turn, inputs=[slot, sid], **turn_io).then(None, js=FOCUS_INPUT)
         chat.like(on_like, inputs=[sid], outputs=None, show_progress="hidden")
-        open_btn.click(on_open, inputs=[past], outputs=[sid, *view_outputs])
-        new_btn.click(on_new, outputs=[sid, *view_outputs, deleted])
+        open_btn.click(on_open, inputs=[past], outputs=[sid, *view_outputs]).then(None, js=FOCUS_INPUT)
+        new_btn.click(on_new, outputs=[sid, *view_outputs, deleted]).then(None, js=FOCUS_INPUT)
         delete_btn.click(lambda: gr.Group(visible=True), outputs=[confirm])
         cancel_btn.click(lambda: gr.Group(visible=False), outputs=[confirm])
         confirm_btn.click(on_delete_confirmed, outputs=[sid, *view_outputs, confirm, deleted])

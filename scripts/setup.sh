@@ -43,3 +43,15 @@ if [[ "$extras" == *test* ]] && [ ! -x /usr/bin/chromium ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
+# The page's accessibility checks inject axe-core (the npm package) into the page under test.
+axe=.venv/axe/node_modules/axe-core/axe.min.js
+if [[ "$extras" == *test* ]] && [ ! -f "$axe" ]; then
+  echo "Installing axe-core for the accessibility tests ..." >&2
+  if ! command -v npm >/dev/null; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
+  fi
+  npm install --silent --no-audit --no-fund --prefix .venv/axe axe-core@4.14.1
+fi

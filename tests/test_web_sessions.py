@@ -167,25 +167,35 @@ def test_thumbs_land_on_the_answer_they_were_given_to(make) -> None:
     assert feedback_values(history, {m.seq: m.feedback for m in stored}) == [None, "Dislike"]
 
 
-def test_the_checkin_chart_ranks_pressures_and_names_them() -> None:
-    state = {"pressures": {"workload": 0.8, "gpu_guilt": 0.1, "keeping_up": 0.45, "ethics_weight": 0.0},
+def test_the_checkin_chart_draws_what_was_raised_and_ranks_only_real_differences() -> None:
+    state = {"pressures": {"workload": 0.8, "gpu_guilt": 0.1, "keeping_up": 0.36, "ethics_weight": 0.0,
+                           "compute_constraints": 0.37},
              "top": ["workload"],
              "verdict": "structural", "scope": "role",
              "levers": [{"id": "focus", "title": "Focus on one core area", "text": "Pick one.", "n": 2}]}
     page = checkin_html(state)
     names = texts("web")["checkin"]["pressures"]
-    assert page.index(names["workload"]) < page.index(names["keeping_up"]) < page.index(names["gpu_guilt"])
-    assert 'width: 80%' in page and 'steady-bar steady-bar-top" data-pressure="workload"' in page
+    # 0.37 and 0.36 are the same 4/10: drawn alike and listed by name, not ranked.
+    assert page.index(names["workload"]) < page.index(names["compute_constraints"]) < page.index(names["keeping_up"])
+    assert page.count('style="width: 40%"') == 2 and 'style="width: 80%"' in page
+    assert "strongly, 8/10" in page and "a little, 4/10" in page
+    assert 'steady-bar steady-bar-top" data-pressure="workload"' in page
     assert html.escape(texts("web")["checkin"]["verdicts"]["structural"]) in page
     assert "Focus on one core area" in page and "[2]" in page
-    assert 'data-pressure="ethics_weight"' not in page  # not drawn, but named as not mentioned yet
-    assert html.escape(texts("web")["checkin"]["not_mentioned"].format(names=names["ethics_weight"])) in page
-    assert "steady-chart" not in checkin_html({}) and "steady-chart" not in checkin_html({"pressures": {"workload": 0}})
+    for quiet in ("gpu_guilt", "ethics_weight"):  # a trace of a score is not something the person raised
+        assert f'data-pressure="{quiet}"' not in page
+    folded = page.split('<details class="steady-quiet">', 1)[1]
+    assert names["gpu_guilt"] in folded and names["ethics_weight"] in folded and names["workload"] not in folded
+    assert "steady-chart" not in checkin_html({}) and "steady-chart" not in checkin_html({"pressures": {"workload": 0.1}})
 
 
-def test_sources_are_numbered_and_escaped() -> None:
-    page = sources_html([{"n": 2, "title": "A <b>title</b>", "section": "S", "text": "x < y & z"}])
+def test_sources_are_numbered_escaped_and_formatted_with_the_quote_marked() -> None:
+    page = sources_html([{"n": 2, "title": "A <b>title</b>", "section": "S",
+                          "text": "x < y & z.\n- **Tight deadlines:** Projects slip. Teams rush.\n<script>no()</script>",
+                          "quoted": ["Tight deadlines: Projects slip."]}])
     assert "[2] A &lt;b&gt;title&lt;/b&gt;" in page and "x &lt; y &amp; z" in page and "<details" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "**" not in page and "<li><strong><mark>Tight deadlines:</mark></strong><mark> Projects slip.</mark> Teams rush.</li>" in page
 
 
 def test_script_panel_shows_the_latest_script_with_its_email() -> None:

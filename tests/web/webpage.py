@@ -18,6 +18,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
+AXE = REPO_ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # scripts/setup.sh test
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
@@ -139,3 +140,36 @@ def wait_for_answer(page, *, count: int, choices: bool = True, timeout: float = 
 def open_tab(page, name: str) -> None:
     """Click a side tab by its id (sources, checkin, script, history)."""
     page.locator(f"#tab-{name}-button").click()
+
+
+def axe(page) -> list[dict]:
+    """axe-core's violations on the page as it is now: [{id, impact, help, nodes: [selector, ...]}]."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+
+
+def sideways_scroll(page) -> int:
+    """How many pixels the page scrolls sideways (0 when it fits the window)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+def check_in(page) -> None:
+    """A whole check-in by quick replies (workload, structural, the kind of work): ends on the result."""
+    click_choice(page, "Check in")
+    click_choice(page, "Too many hours")
+    while page.locator("#steady-quick button", has_text="Often").count():  # a follow-up or two, if asked
+        asked = page.locator(BOTS).last.inner_text()
+        click_choice(page, "Often" if "long hours" in asked else "Rarely")
+    click_choice(page, "Yes, it would follow me")
+    click_choice(page, "Longer than two quarters")
+    click_choice(page, "The kind of work I do")
+
+
+def rehearse_a_turn(page, line: str = "I've just got way too much on my plate and it isn't sustainable.") -> str:
+    """A short case, the script, then one line to the skeptical manager; returns the reply."""
+    click_choice(page, "Rehearse the 1:1")
+    send(page, "about 62 hours")
+    click_choice(page, "Skip the rest, show my script")
+    click_choice(page, "Practise with a skeptical manager")
+    return send(page, line)
