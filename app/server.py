@@ -45,7 +45,7 @@ def make_app(*, conversations: Conversations, config: GateConfig):
     from fastapi import FastAPI
 
     from app import api
-    from app.web import CSS, TURN_CONCURRENCY, build
+    from app.web import CSS, HEAD, TURN_CONCURRENCY, build
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     api.routes(app, conversations=conversations)
@@ -54,7 +54,7 @@ def make_app(*, conversations: Conversations, config: GateConfig):
     theme = gr.themes.Soft(primary_hue="teal", neutral_hue="slate", font=FONT, font_mono=FONT_MONO)
     app = gr.mount_gradio_app(
         app, demo, path="/", auth_dependency=lambda request: owner_of(request.scope), footer_links=[],
-        show_error=False, ssr_mode=False, pwa=False, mcp_server=False, theme=theme, css=CSS,
+        show_error=False, ssr_mode=False, pwa=False, mcp_server=False, theme=theme, css=CSS, head=HEAD,
     )
     return Gate(app, config=config)
 

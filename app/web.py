@@ -53,9 +53,9 @@ CSS = """
 .steady-passage mark { background: #fef08a; color: #1f2937; padding: 0 0.1em; border-radius: 2px; }
 #steady-checkin h2 { font-size: 1.05rem; margin: 0.9rem 0 0.3rem; }
 .steady-chart { list-style: none; padding: 0; margin: 0.6rem 0; }
-.steady-bar { display: grid; grid-template-columns: minmax(7rem, 10rem) 1fr 6.5rem; gap: 0.3rem 0.7rem; align-items: center; margin: 0 0 0.45rem; }
+.steady-bar { display: grid; grid-template-columns: minmax(7rem, 10rem) 1fr auto; gap: 0.3rem 0.7rem; align-items: center; margin: 0 0 0.45rem; }
 .steady-bar-label { font-size: 0.9rem; line-height: 1.25; }
-.steady-bar-value { font-size: 0.85rem; color: var(--steady-subdued); }
+.steady-bar-value { font-size: 0.85rem; color: var(--steady-subdued); white-space: nowrap; }
 .steady-bar-track { background: var(--background-fill-secondary); border-radius: 6px; height: 0.9rem; overflow: hidden; }
 .steady-bar-fill { display: block; height: 100%; border-radius: 6px; background: var(--color-accent); }
 .steady-bar-top .steady-bar-label { font-weight: 600; }
@@ -65,12 +65,16 @@ CSS = """
 .steady-levers li { margin-bottom: 0.45rem; line-height: 1.5; }
 @media (max-width: 640px) {
   /* 360-430 px phones: no sideways scroll (the four tab names and Gradio's 32 px side padding overflowed) */
-  .gradio-container, .gradio-container .main { padding-left: 0.35rem !important; padding-right: 0.35rem !important; }
   #steady-tabs .tab-container button { padding-left: 0.5rem !important; padding-right: 0.5rem !important; }
-  .steady-bar { grid-template-columns: 1fr 6rem; }
+  .steady-bar { grid-template-columns: 1fr auto; }
   .steady-bar-label { grid-column: 1 / -1; }
 }
 """
+
+
+# Gradio scopes `css` to the blocks inside the page, so the page's own side padding (32 px, too much
+# on a phone) is set from <head>.
+HEAD = "<style>@media (max-width: 640px) { .gradio-container .main.app { padding-left: 0.5rem; padding-right: 0.5rem; } }</style>"
 
 
 def session_id_ok(value: object) -> bool:

@@ -67,6 +67,7 @@ def test_a_phone_page_never_scrolls_sideways(browser, shared_server, width: int)
 def test_the_keyboard_stays_in_the_message_box_and_never_lands_on_hidden_controls(browser, shared_server) -> None:
     page = browser.new_context(viewport=DESKTOP).new_page()
     open_app(page, shared_server.url)
+    expect(page.locator('#steady-chat [role="log"][aria-live="polite"]')).to_have_count(1)  # new replies are read out
     click_choice(page, "Check in")
     page.wait_for_function("() => document.activeElement === document.querySelector('#steady-input textarea')")
     page.keyboard.type("the hours are endless")  # typing goes straight on, no click needed
