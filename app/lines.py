@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from app.prompts import texts
+from app.safety import language  # the lexicons' languages: markers per language, not a list of English words
 from app.text import normal as text_normal
 
 NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -50,10 +51,9 @@ def read(text: str) -> Line:
     cues = texts("rehearse")["cues"]
     tokens = re.findall(r"[\w@%.']+", text.lower())
     numbers = sum(1 for t in tokens if re.search(r"\d", t) or t in NUMBER_WORDS)
-    english_words = sum(1 for t in tokens if t in set(cues["english"]))
-    found = {family: matches(text, phrases) for family, phrases in cues.items() if family != "english"}
+    found = {family: matches(text, phrases) for family, phrases in cues.items()}
     shouting = sum(1 for w in re.findall(r"[A-Za-z]{3,}", text) if w.isupper()) >= 3 or "!!" in text
     if shouting:
         found["accusation"] = [*found["accusation"], "shouting"]
     return Line(text=text, words=len(tokens), numbers=numbers, cues=found,
-                english=not tokens or english_words / len(tokens) >= 0.12)
+                english=language(text) == "en")
