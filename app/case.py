@@ -49,7 +49,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"(?i)\b(i)\b", "I", text)
     text = re.sub(r"(?i)\bim\b", "I'm", text)
     for month in words["months"]:
-        text = re.sub(rf"(?i)\b{month}\b", month.capitalize(), text)
+        text = re.sub(rf"(?i)\b{month}(s?)\b", lambda m, name=month: name.capitalize() + m.group(1), text)
     return text
 
 
@@ -166,3 +166,24 @@ def _checked(values: dict[str, str], correction: bool) -> CaseAnswer:
         return CaseAnswer(problem="implausible")
     values = {k: v for k, v in values.items() if v}
     return CaseAnswer(values, correction=correction) if values else CaseAnswer(problem="not_an_answer")
+
+
+def edits_of(text: str) -> tuple[dict[str, str], list[str]]:
+    """The "label: value" lines after "/case" as {item: value} (an empty value clears the item), and
+    the names that are no part of the case. An item's label or its own name both work."""
+    def key(name: str) -> str:
+        return " ".join(name.replace("_", " ").lower().split())
+
+    spec = texts("rehearse")["case"]
+    names = {key(k): k for k in spec} | {key(v["label"]): k for k, v in spec.items()}
+    edits, unknown = {}, []
+    body = text.split(None, 1)[1] if len(text.split(None, 1)) == 2 else ""
+    for line in body.splitlines():
+        name, colon, value = line.partition(":")
+        if not colon:
+            continue
+        if key(name) in names:
+            edits[names[key(name)]] = " ".join(value.split())
+        else:
+            unknown.append(name.strip())
+    return edits, unknown

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
-from app import ask, checkin, rehearse, safety
+from app import ask, case, checkin, rehearse, safety
 from app.prompts import texts
 from app.reading import APP_REQUESTS, Reading, read
 from app.reply import Reply
@@ -248,6 +248,8 @@ class Engine:
             memory, reply = checkin.start(retriever=self.retriever, seed=seed)
             session.state["checkin"] = memory
             return reply
+        if command == "/case":
+            return self._edit_case(session, text)
         if command == "/rehearse":
             session.mode = "rehearse"
             found = session.state.get("checkin", {})
@@ -255,6 +257,30 @@ class Engine:
             session.state["rehearse"] = memory
             return reply
         return Reply(mode=session.mode, text=words["unknown_command"].format(command=command))
+
+    def _edit_case(self, session: Session, text: str) -> Reply:
+        """/case: show the rehearsal's case, or change parts of it ("label: value" lines)."""
+        said = texts("rehearse")["case_edit"]
+        memory = session.state.get("rehearse")
+        if not memory:
+            return Reply(mode=session.mode, text=said["none_yet"], choices=_current_choices(session))
+        edits, unknown = case.edits_of(text)
+        if not edits:
+            labels = ", ".join(v["label"] for v in texts("rehearse")["case"].values())
+            lead = said["unknown"].format(name=unknown[0], labels=labels) if unknown else said["show"]
+            return Reply(mode="rehearse", text=f"{lead}\n\n{rehearse.case_lines(memory['case'])}\n\n{said['how']}",
+                         choices=_current_choices(session))
+        # Typed words like any message: the same crisis check before anything is read into the case.
+        found = safety.assess("\n".join(edits.values()), embedder=self.retriever.index.embedder, in_flow=True)
+        if found.crisis:
+            return self._crisis(session, found)
+        readings = {item: read(value, context="case_question", embedder=self.retriever.index.embedder) if value else None
+                    for item, value in edits.items()}
+        reply = rehearse.edit(memory, readings, choices=_current_choices(session))
+        if unknown:
+            labels = ", ".join(v["label"] for v in texts("rehearse")["case"].values())
+            reply.text += "\n\n" + said["unknown"].format(name=unknown[0], labels=labels)
+        return reply
 
     def _ask(self, session: Session, reading: Reading, *, aside: bool = False,
              previous: str | None = None) -> Generator[str, None, Reply]:

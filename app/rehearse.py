@@ -130,6 +130,47 @@ def _ask_next(memory: dict, *, lead: str = "") -> Reply:
     return _show_script(memory)
 
 
+def edit(memory: dict, readings: dict[str, Reading | None], *, choices: list[str]) -> Reply:
+    """Parts of the case changed by hand (the Script tab's fields, or /case): each new value is read
+    as an answer to its question, with the same clean phrasing and sanity checks; None clears a part.
+    The script, email and calendar entry are rendered from the case, so they follow at once."""
+    words = _words()
+    spec, said = words["case"], words["case_edit"]
+    changed, kept = [], []
+    for item in spec:  # in the case's order, so new hours are known before the hours they free
+        if item not in readings:
+            continue
+        reading = readings[item]
+        found = read_answer(item, reading, case=memory["case"]) if reading is not None else None
+        if found is None or found.problem == "skip":
+            if memory["case"].get(item) is not None:
+                memory["case"][item] = None
+                memory["skipped"].append(item)
+                changed.append(said["cleared"].format(label=spec[item]["label"]))
+            continue
+        if found.problem:
+            why = "implausible_freed" if item == "freed" and found.problem == "implausible" and memory["case"].get("hours") \
+                else found.problem
+            kept.append(said["kept"].format(label=spec[item]["label"].lower(),
+                                            why=said["why"][why].format(hours=memory["case"].get("hours"))))
+            continue
+        new = {k: v for k, v in found.values.items() if memory["case"].get(k) != v}
+        memory["case"].update(new)
+        changed += [f"{spec[k]['label']}: {v}" for k, v in new.items()]
+    parts = [said["done"].format(fields="; ".join(changed))] if changed else [] if kept else [said["nothing"]]
+    parts += kept
+    if memory["stage"] == "case" and memory["asked"]:  # still building the case: its question again
+        parts.append(spec[memory["asked"]]["question"])
+    return _reply(memory, "\n\n".join(parts), choices)
+
+
+def case_lines(case: dict) -> str:
+    """The case as "label: value" lines (what /case shows, and the shape it takes back)."""
+    words = _words()
+    return "\n".join(f"- {v['label']}: {case.get(k) or words['case_edit']['empty_value']}"
+                     for k, v in words["case"].items())
+
+
 def filled(case: dict) -> dict:
     """The case with neutral wording wherever an item was skipped, plus the clauses built on numbers."""
     words = _words()
