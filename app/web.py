@@ -21,6 +21,7 @@ from app.sessions import MAX_STORED_CHARS, Conversations, latest_citations, late
 from app.store import NotYourSession, SessionSummary, StoreFull
 
 QUICK_REPLY_SLOTS = 6
+MAX_CASE_CHARS = 300  # one part of the rehearsal's case: a phrase, not an essay
 # Throwaway turns answered (and not stored) before the server opens, so what loads lazily on a
 # first use (phrase banks, prompt files) is not paid by the first person's first message.
 TURN_CONCURRENCY = 4  # turns answered at once; more only queue for the 2 cores
@@ -43,9 +44,10 @@ CSS = """
 .steady-muted { color: var(--steady-subdued); font-size: 0.92rem; line-height: 1.5; }
 /* The theme's teal on a light background is below AA contrast for text: darker for text, same accent for fills. */
 #steady-tabs button[role="tab"][aria-selected="true"] { color: #0f766e; }
-#steady-history [data-testid="block-info"] { color: #115e59; }
+#steady-history [data-testid="block-info"], #steady-case [data-testid="block-info"] { color: #115e59; }
 #steady-history label.selected { background: #0f766e !important; border-color: #0f766e !important; }
-.dark #steady-tabs button[role="tab"][aria-selected="true"], .dark #steady-history [data-testid="block-info"] { color: #5eead4; }
+.dark #steady-tabs button[role="tab"][aria-selected="true"], .dark #steady-history [data-testid="block-info"],
+.dark #steady-case [data-testid="block-info"] { color: #5eead4; }
 .steady-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.5rem 0.7rem; margin: 0 0 0.5rem; }
 .steady-source summary { cursor: pointer; font-weight: 600; line-height: 1.4; }
 .steady-source .steady-section { font-weight: 400; color: var(--steady-subdued); }
@@ -218,6 +220,7 @@ def build(*, conversations: Conversations):
     import gradio as gr
 
     words = texts("web")
+    case_items = texts("rehearse")["case"]
     welcome = conversations.engine.welcome()
     new_id = lambda: uuid.uuid4().hex  # noqa: E731
 
@@ -252,6 +255,13 @@ def build(*, conversations: Conversations):
                     with gr.Tab(words["tabs"]["checkin"], id="checkin", elem_id="tab-checkin"):
                         checkin = gr.HTML(checkin_html({}), elem_id="steady-checkin")
                     with gr.Tab(words["tabs"]["script"], id="script", elem_id="tab-script"):
+                        with gr.Accordion(words["case"]["heading"], open=True, visible=False,
+                                          elem_id="steady-case") as case_box:
+                            gr.Markdown(words["case"]["intro"], elem_classes="steady-muted")
+                            fields = {item: gr.Textbox(label=spec["label"], lines=1, max_lines=2,
+                                                       max_length=MAX_CASE_CHARS, elem_id=f"steady-case-{item}")
+                                      for item, spec in case_items.items()}
+                            update = gr.Button(words["case"]["save"], size="sm", elem_id="steady-case-update")
                         downloads = gr.HTML("", elem_id="steady-downloads")  # above the script: it runs long
                         script = gr.Markdown(script_markdown({}), elem_id="steady-script")
                     with gr.Tab(words["tabs"]["history"], id="history", elem_id="tab-history"):
@@ -271,7 +281,7 @@ def build(*, conversations: Conversations):
                                                        elem_id="steady-delete-cancel")
                         deleted = gr.Markdown(visible=False, elem_id="steady-deleted")
 
-        view_outputs = [chat, *slots, tabs, sources, checkin, script, downloads, past]
+        view_outputs = [chat, *slots, tabs, sources, checkin, script, downloads, past, case_box, *fields.values()]
 
         def view(session_id: str, who: str) -> dict:
             """Every part of the page for the owner's session, from what is stored."""
@@ -288,6 +298,11 @@ def build(*, conversations: Conversations):
                 downloads: downloads_html(session_id, script_state),
                 past: gr.Radio(choices=history_choices(conversations.history(who)), value=session_id),
             }
+            case = script_state.get("case") or {}
+            # The case is shown once there is a script; open while choosing a manager, folded later.
+            out[case_box] = gr.Accordion(visible=bool(case), open=script_state.get("stage") == "script")
+            for item, field in fields.items():
+                out[field] = case.get(item) or ""
             for i, slot in enumerate(slots):
                 out[slot] = gr.Button(value=choices[i], visible=True) if i < len(choices) else gr.Button(visible=False)
             panel = PANEL_FOR_MODE.get(last_mode(session.history))
@@ -334,6 +349,18 @@ def build(*, conversations: Conversations):
                 return
             yield view(session_id, who)
 
+        def on_update_case(data: dict, request: gr.Request):
+            """The Script tab's fields: the parts that changed go to the engine as one /case message."""
+            who = owner(request)
+            session_id = data[sid]
+            case = latest_state(conversations.load(mine(session_id, who), who).history, "script").get("case") or {}
+            lines = [f"{case_items[item]['label']}: {' '.join((data[field] or '').split())}"
+                     for item, field in fields.items() if " ".join((data[field] or "").split()) != (case.get(item) or "")]
+            if not lines:
+                gr.Info(words["case"]["unchanged"])
+                return
+            yield from on_turn("\n".join(["/case", *lines]), session_id, request)
+
         def on_like(session_id, data: gr.LikeData, request: gr.Request):
             who = owner(request)
             if not session_id_ok(session_id) or not isinstance(data.index, int):
@@ -342,7 +369,7 @@ def build(*, conversations: Conversations):
             conversations.feedback(session_id, owner=who, seq=data.index, value=value)
 
         # Gradio finds these parameters by their annotations, which postponed annotations leave as strings.
-        for handler in (on_load, on_turn, on_like):
+        for handler in (on_load, on_turn, on_like, on_update_case):
             handler.__annotations__["request"] = gr.Request
         on_like.__annotations__["data"] = gr.LikeData
 
@@ -374,6 +401,7 @@ def build(*, conversations: Conversations):
         box.submit(on_turn, inputs=[box, sid], **turn_io).then(None, js=FOCUS_INPUT)
         for slot in slots:
             slot.click(on_turn, inputs=[slot, sid], **turn_io).then(None, js=FOCUS_INPUT)
+        update.click(on_update_case, inputs={sid, *fields.values()}, **turn_io).then(None, js=FOCUS_INPUT)
         chat.like(on_like, inputs=[sid], outputs=None, show_progress="hidden")
         open_btn.click(on_open, inputs=[past], outputs=[sid, *view_outputs]).then(None, js=FOCUS_INPUT)
         new_btn.click(on_new, outputs=[sid, *view_outputs, deleted]).then(None, js=FOCUS_INPUT)

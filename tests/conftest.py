@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,6 +46,31 @@ def bundled_index(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) ->
     index = Index(data_dir=data_dir)
     ingest(index=index, bundled=BUNDLED_CORPUS, cards=CARDS, questions=ASK_QUESTIONS)
     return index
+
+
+@pytest.fixture(scope="module")
+def chat(bundled_index, tmp_path_factory):
+    """Play conversations through one `steady chat --jsonl` process; each starts after /reset."""
+    data = tmp_path_factory.mktemp("understand") / "data"
+    shutil.copytree(bundled_index.data_dir, data, symlinks=True)
+
+    def play(*conversations: list[str]) -> list[list[dict]]:
+        lines, ends = [], []
+        for turns in conversations:
+            lines += ["/reset", *turns]
+            ends.append(len(lines))
+        done = subprocess.run([sys.executable, "-m", "app", "chat", "--jsonl"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "STEADY_DATA_DIR": str(data)},
+                              input="".join(json.dumps({"text": t}) + "\n" for t in lines))
+        assert "Traceback" not in done.stderr, done.stderr[-2000:]
+        replies = [json.loads(line) for line in done.stdout.splitlines()]
+        out, start = [], 0
+        for end in ends:
+            out.append(replies[start + 1:end])  # without the /reset reply
+            start = end
+        return out
+
+    return play
 
 
 @pytest.fixture(scope="session")

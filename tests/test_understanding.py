@@ -3,46 +3,10 @@ played through `steady chat --jsonl` as a person would type it."""
 
 from __future__ import annotations
 
-import json
-import shutil
-
-import pytest
-
 from app import learned, quantities
 from app.reading import read
 
 ROLEPLAY = ["/rehearse", "Skip the rest, show my script", "Practise with a supportive manager"]
-
-
-@pytest.fixture(scope="module")
-def chat(bundled_index, tmp_path_factory):
-    """Play conversations through one `steady chat --jsonl` process; each starts after /reset."""
-    import os
-    import subprocess
-    import sys
-
-    from app.config import REPO_ROOT
-
-    data = tmp_path_factory.mktemp("understand") / "data"
-    shutil.copytree(bundled_index.data_dir, data, symlinks=True)
-
-    def play(*conversations: list[str]) -> list[list[dict]]:
-        lines, ends = [], []
-        for turns in conversations:
-            lines += ["/reset", *turns]
-            ends.append(len(lines))
-        done = subprocess.run([sys.executable, "-m", "app", "chat", "--jsonl"], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=300, env={**os.environ, "STEADY_DATA_DIR": str(data)},
-                              input="".join(json.dumps({"text": t}) + "\n" for t in lines))
-        assert "Traceback" not in done.stderr, done.stderr[-2000:]
-        replies = [json.loads(line) for line in done.stdout.splitlines()]
-        out, start = [], 0
-        for end in ends:
-            out.append(replies[start + 1:end])  # without the /reset reply
-            start = end
-        return out
-
-    return play
 
 
 def test_after_a_result_typed_words_are_understood(chat):

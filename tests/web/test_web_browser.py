@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 from webpage import (BOTS, DESKTOP, PHONE, USERS, check_in, click_choice, open_app, open_tab, page_owner,
-                     rehearse_a_turn, screenshot, send)
+                     rehearse_a_turn, screenshot, send, wait_for_answer)
 
 from app.prompts import texts
 from app.store import Store
@@ -189,3 +189,30 @@ def test_on_a_phone_the_managers_line_stays_in_view_with_the_feedback(browser, s
     assert 0 <= box["top"] and box["bottom"] <= box["height"], box
     screenshot(page, "rehearse-phone-manager-in-view")
     page.context.close()
+
+
+def test_the_case_is_fields_in_the_script_tab_and_an_edit_rewrites_the_script(browser, shared_server) -> None:
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    open_app(page, shared_server.url)
+    expect(page.locator("#steady-case")).to_be_hidden()  # no case yet, no fields
+    click_choice(page, "Rehearse the 1:1")
+    send(page, "around 60 hrs i guess")
+    send(page, "particularly in mostly the feature store migration tbh")
+    click_choice(page, "Skip the rest, show my script")
+    area, freed = page.locator("#steady-case-area textarea"), page.locator("#steady-case-freed textarea")
+    expect(area).to_have_value("the feature store migration")  # the clean phrasing, ready to fix
+    expect(page.locator("#steady-case-hours textarea")).to_have_value("60")
+    area.fill("honestly the label audits tbh")
+    freed.fill("75")  # more than the 60 worked: refused, and said so
+    before = page.locator(BOTS).count()
+    page.locator("#steady-case-update").click()
+    answer = wait_for_answer(page, count=before + 1)
+    assert "the label audits" in answer and "as much as you work" in answer
+    script = page.locator("#steady-script")
+    expect(script).to_contain_text("particularly in the label audits")
+    expect(script).not_to_contain_text("feature store")
+    expect(area).to_have_value("the label audits")
+    expect(freed).to_have_value("")
+    click_choice(page, "Practise with a busy manager")  # the rehearsal goes on from where it was
+    expect(page.locator(BOTS).last).to_contain_text("Manager (busy)")
+    screenshot(page, "case-edited")

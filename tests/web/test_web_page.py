@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 from webpage import (ARTIFACTS, BOTS, DESKTOP, INPUT, PHONE, axe, check_in, click_choice, open_app, open_tab,
-                     rehearse_a_turn, screenshot, send, sideways_scroll)
+                     screenshot, send, sideways_scroll)
 
 from app.prompts import texts
 
@@ -27,7 +27,12 @@ def _screens(page):
     yield "source-opened"
     check_in(page)
     yield "check-in-result"
-    rehearse_a_turn(page)
+    click_choice(page, "Rehearse the 1:1")
+    send(page, "about 62 hours")
+    click_choice(page, "Skip the rest, show my script")
+    yield "script-and-case"
+    click_choice(page, "Practise with a skeptical manager")
+    send(page, "I've just got way too much on my plate and it isn't sustainable.")
     yield "role-play-turn"
     open_tab(page, "history")
     page.locator("#steady-history label").first.click()
