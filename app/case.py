@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from app.health import mentions_health
 from app.prompts import texts
 from app.reading import Reading
+from ingest.split import sentences
 
 NUMBER_ITEMS = ("hours", "freed")
 WEEK_HOURS = 168
 # What the reading may say instead of an answer ("offdomain" is left out: an answer in German reads so).
 NOT_ANSWERS = ("feeling", "question", "smalltalk")
+DECLINE_WORDS = 10  # longer answers that contain a decline phrase usually answer after it
+QUESTION_START = re.compile(r"(?i)^\W*(what|which|how|why|who|when|where|do|does|did|can|could|should|is|are|"
+                            r"would|will|like|you mean|as in)\b")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ def _phrases(items: list[str]) -> re.Pattern:
 def _tidy(text: str) -> str:
     words = _words()
     text = _phrases(words["fillers"]).sub(" ", text)
+    edge = _phrases(words["edge_fillers"]).pattern
+    # At the start or the end of the answer (after punctuation a filler leaves), or just before a number.
+    text = re.sub(rf"(?i)^[\s,;:.!?-]*(?:{edge}[\s,;:.!?-]*)+|(?:[\s,;:]*{edge})+[\s,;:.!?]*$", " ", text)
+    text = re.sub(rf"(?i){edge}\s+(?=\d)", "", text)
     text = re.sub(r"\s*[,;:]+\s*(?=[,;:.!?]|$)", "", text)  # punctuation a dropped filler leaves behind
     text = re.sub(r"\s+", " ", text).strip(" ,;:.!?-–—")
     text = re.sub(r"(?i)\b(i)\b", "I", text)
@@ -111,9 +119,12 @@ def read_answer(item: str, reading: Reading, *, case: dict) -> CaseAnswer:
     correction = bool(marker.search(text)) and bool(case.get(item))
     if correction or marker.search(text):  # what follows the last correction is what counts
         text = marker.split(text)[-1] or text
-    if re.match(rf"(?i)^\W*(?:{'|'.join(map(re.escape, words['skips']))})(?![\w'])", _tidy(text) or "skip"):
+    if _declines(text):
         return CaseAnswer(problem="skip")
-    asks_back = text.rstrip().endswith("?") and re.match(r"(?i)^\W*(what|which|how|why|who|do|does|can|should|is)\b", text)
+    text, negated = _instead(text)
+    correction = correction or negated and bool(case.get(item))
+    # A question back, anywhere in the answer: "area as in team or project?", "is a vibe a metric? it's slow".
+    asks_back = any(q.endswith("?") and (QUESTION_START.match(q) or " or " in q) for q in sentences(text))
     if (asks_back or reading.wants(*NOT_ANSWERS, at_least=0.5)) and not reading.numbers:
         return CaseAnswer(problem="not_an_answer")
     if item not in ("wellbeing", "metric") and mentions_health(text):
@@ -152,8 +163,44 @@ def read_answer(item: str, reading: Reading, *, case: dict) -> CaseAnswer:
     return CaseAnswer({item: clean}, correction=correction) if clean else CaseAnswer(problem="skip")
 
 
+def _instead(text: str) -> tuple[str, bool]:
+    """The value a "not X, Y" or "Y, not X" answer gives (Y), and whether it set one aside."""
+    lead = re.sub(r"(?i)^\W*(?:(?:oops|wait|sorry|hmm|actually|ah)\b[\s,.!-]*|(?:no|nope)\s*[,.!-]+\s*)+", "", text)
+    first = re.match(r"(?i)^not\s+[^,.;]+[,.;]\s*(.+)$", lead)
+    if first:
+        return first.group(1), True
+    last = re.match(r"(?i)^(.+?)[,\s]+not\s+[^,.;]+(?:[,.;].*)?$", lead)
+    if last and not re.search(r"(?i)\b(?:is|are|was|were|do|does|did|can|could|have|has)$", last.group(1)):
+        return last.group(1), True
+    return (lead, True) if lead != text and lead else (text, False)
+
+
+def _declines(text: str) -> bool:
+    """A decline: a decline phrase in a short answer with no figure ("there's literally no one", "eh, not
+    really"), or a word like "none" or "nobody" standing alone or before a comma ("nobody, everyone's
+    underwater"; but "next sprint" and "pass the triage to Lena" answer)."""
+    words = _words()
+    lowered = " ".join(_phrases(words["fillers"]).sub(" ", text.lower()).split())
+    tokens = re.findall(r"[\w']+", lowered)
+    alone = re.match(rf"^\W*(?:{_phrases(words['skip_words']).pattern})\s*(?:$|[,.;:!?…—–-])", lowered, re.IGNORECASE)
+    if not tokens or alone and (len(tokens) == 1 or tokens[0] not in words["skip_alone"]):
+        return True
+    return len(tokens) <= DECLINE_WORDS and not re.search(r"(?<!p)\d", lowered) \
+        and bool(_phrases(words["skips"]).search(lowered))
+
+
 def _person(text: str) -> str:
-    text = _tidy(re.sub(r"(?i)^(to|over to|with)\s+", "", text.strip()))
+    """Who takes it, as the script names them: the story around the name dropped ("chloe, she knows the
+    codebase", "kofi (he built half of it)"), a name after its description kept ("our intern, Lena"),
+    "folks" as a team, a lone name capitalised."""
+    words = _words()
+    text = re.sub(r"\s*\([^)]*\)?", "", text.strip())
+    text = _tidy(re.sub(r"(?i)^(to|over to|with)\s+", "", text))
+    text = re.split(r"(?i),?\s+(?:he|she|they|who|since|as|because)\b|\s+(?:could|can|should|would|will)\s", text)[0]
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) > 1 and len(parts[-1].split()) == 1:  # "the new grad, jordan": the name
+        text = parts[-1]
+    text = re.sub(rf"(?i)\b(?:{'|'.join(map(re.escape, words['team_words']))})$", "team", text.strip(" ,"))
     return text[:1].upper() + text[1:] if text and " " not in text else text
 
 
