@@ -82,7 +82,7 @@ class Engine:
             where = traceback.extract_tb(exc.__traceback__)[-1]
             log.error("turn failed: %s at %s:%s", type(exc).__name__, where.filename, where.lineno)
             reply = Reply(mode=session.mode, text=texts("engine")["internal_error"], choices=["/help", "/reset"])
-        session.history.append({"role": "steady", **reply.to_json()})
+        session.history.append(_stored(reply))
         yield reply
 
     def _answer(self, session: Session, text: str) -> Generator[str, None, Reply]:
@@ -305,6 +305,14 @@ class Engine:
             memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
             memory["last_card"] = grounding.card.answer if grounding.card else None
         return reply
+
+
+def _stored(reply: Reply) -> dict:
+    """The reply as the history keeps it: what the flow's memory can render again is left out."""
+    body = {"role": "steady", **reply.to_json()}
+    if body["state"].get("flow") == "rehearse":
+        body["state"] = {k: v for k, v in body["state"].items() if k not in rehearse.DERIVED}
+    return body
 
 
 def _done(session: Session) -> set[str]:

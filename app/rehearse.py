@@ -372,15 +372,27 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def _state(memory: dict) -> dict:
-    state = {"flow": "rehearse", "stage": memory["stage"], "case": dict(memory["case"]), "persona": memory["persona"],
-             "beat": memory["beat"], "feedback": list(memory["feedback"])}
+# What a reply shows that the rehearsal's memory already holds: rendered for the reply, never stored
+# with it (app/engine.py drops these from the stored message), so a turn stores the same few bytes
+# however long the role-play runs.
+DERIVED = ("feedback", "script", "summary", "email", "ics")
+
+
+def documents(memory: dict) -> dict:
+    """The rehearsal's documents as they stand: the case, the script once there is one, and after the
+    debrief how it went, the follow-up email and its calendar entry."""
+    docs = {"stage": memory["stage"], "case": dict(memory["case"])}
     if memory["stage"] in ("script", "roleplay", "debrief"):
-        state["script"] = script(memory["case"])
+        docs["script"] = script(memory["case"])
     if memory["stage"] == "debrief":
-        state.update(summary=summary(memory), email=email(memory["case"], transcript=memory["transcript"]),
-                     ics=ics(memory["case"]))
-    return state
+        docs.update(summary=summary(memory), email=email(memory["case"], transcript=memory["transcript"]),
+                    ics=ics(memory["case"]))
+    return docs
+
+
+def _state(memory: dict) -> dict:
+    return {"flow": "rehearse", "persona": memory["persona"], "beat": memory["beat"],
+            "feedback": list(memory["feedback"]), **documents(memory)}
 
 
 def _reply(memory: dict, text: str, choices: list[str]) -> Reply:

@@ -18,6 +18,7 @@ import traceback
 import zlib
 from collections.abc import Iterator
 
+from app import rehearse
 from app.engine import Engine, Session
 from app.prompts import texts
 from app.reply import Reply
@@ -151,12 +152,12 @@ class Conversations:
         """(file name, content) of the owner's latest script or calendar file, rendered now; None if there is none."""
         if self.store.owner_of(session_id=session_id) != owner:
             return None
-        state = latest_state(self.load(session_id, owner).history, "script")
+        docs = rehearsal_documents(self.load(session_id, owner))
         words = texts("web")["downloads"]
-        if kind == "script" and state:
-            return words["script_file"], script_document(state) + "\n"
-        if kind == "ics" and state.get("ics"):
-            return words["ics_file"], state["ics"]
+        if kind == "script" and docs.get("script"):
+            return words["script_file"], script_document(docs) + "\n"
+        if kind == "ics" and docs.get("ics"):
+            return words["ics_file"], docs["ics"]
         return None
 
     def forget(self, *, owner: str) -> int:
@@ -165,12 +166,18 @@ class Conversations:
 
 
 def latest_state(history: list[dict], key: str) -> dict:
-    """The state of Steady's most recent reply that carries `key` (e.g. "pressures", "script")."""
+    """The state of Steady's most recent reply that carries `key` (e.g. "pressures")."""
     for turn in reversed(history):
         state = turn.get("state") or {}
         if turn.get("role") == "steady" and state.get(key):
             return state
     return {}
+
+
+def rehearsal_documents(session: Session) -> dict:
+    """The session's rehearsal documents (case, script, email, .ics), rendered from its memory."""
+    memory = session.state.get("rehearse")
+    return rehearse.documents(memory) if memory else {}
 
 
 def script_document(state: dict) -> str:

@@ -17,7 +17,8 @@ import uuid
 
 from app.passage_html import passage_html
 from app.prompts import texts
-from app.sessions import MAX_STORED_CHARS, Conversations, latest_citations, latest_state, script_document
+from app.sessions import (MAX_STORED_CHARS, Conversations, latest_citations, latest_state, rehearsal_documents,
+                          script_document)
 from app.store import NotYourSession, SessionSummary, StoreFull
 
 QUICK_REPLY_SLOTS = 6
@@ -288,7 +289,7 @@ def build(*, conversations: Conversations):
             session = conversations.load(session_id, who)
             feedback = conversations.feedback_of(session_id, owner=who)
             choices = current_choices(session.history, welcome.choices)
-            script_state = latest_state(session.history, "script")
+            script_state = rehearsal_documents(session)
             out = {
                 chat: gr.Chatbot(value=chat_messages(session.history),
                                  feedback_value=feedback_values(session.history, feedback)),
@@ -300,7 +301,7 @@ def build(*, conversations: Conversations):
             }
             case = script_state.get("case") or {}
             # The case is shown once there is a script; open while choosing a manager, folded later.
-            out[case_box] = gr.Accordion(visible=bool(case), open=script_state.get("stage") == "script")
+            out[case_box] = gr.Accordion(visible=bool(script_state.get("script")), open=script_state.get("stage") == "script")
             for item, field in fields.items():
                 out[field] = case.get(item) or ""
             for i, slot in enumerate(slots):
@@ -353,7 +354,7 @@ def build(*, conversations: Conversations):
             """The Script tab's fields: the parts that changed go to the engine as one /case message."""
             who = owner(request)
             session_id = data[sid]
-            case = latest_state(conversations.load(mine(session_id, who), who).history, "script").get("case") or {}
+            case = rehearsal_documents(conversations.load(mine(session_id, who), who)).get("case") or {}
             lines = [f"{case_items[item]['label']}: {' '.join((data[field] or '').split())}"
                      for item, field in fields.items() if " ".join((data[field] or "").split()) != (case.get(item) or "")]
             if not lines:

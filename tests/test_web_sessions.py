@@ -11,7 +11,7 @@ from app import sessions as sessions_module
 from app.engine import Engine
 from app.prompts import texts
 from app.reply import Reply
-from app.sessions import Conversations, latest_state
+from app.sessions import Conversations
 from app.store import NotYourSession, Store, StoreFull
 from app.web import chat_messages, checkin_html, feedback_values, script_markdown, sources_html
 
@@ -105,17 +105,15 @@ def test_an_engine_fault_becomes_a_calm_stored_reply(make, retriever, caplog) ->
 
 def test_downloads_are_rendered_for_their_owner_only_and_escape_html(make) -> None:
     conversations = make()
-    conversations.send(SID, "hello", owner=ME)
-    conversations.store.add_message(owner=ME, session_id=SID, body={
-        "role": "steady", "mode": "rehearse", "text": "done", "state": {
-            "script": "I've been working 60 hours a week on <img src=x onerror=alert(1)>.",
-            "summary": "You used data well.", "email": "Hi Sam, thanks for today.",
-            "ics": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}})
+    words = texts("rehearse")
+    for message in ("/rehearse", "60", "the <img src=x onerror=alert(1)> migration", words["skip_rest_choice"],
+                    "Practise with a busy manager", "I've averaged 60 hours a week for a month.", words["end_choice"]):
+        conversations.send(SID, message, owner=ME)
     name, script = conversations.download(SID, owner=ME, kind="script")
     assert name == texts("web")["downloads"]["script_file"]
-    assert "60 hours a week" in script and "You used data well." in script and "Hi Sam" in script
+    assert "60 hours" in script and f"# {texts('web')['downloads']['email_heading']}" in script
     assert "<img" not in script and "&lt;img" in script  # opened anywhere, the person's text stays text
-    assert conversations.download(SID, owner=ME, kind="ics")[1] == "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    assert conversations.download(SID, owner=ME, kind="ics")[1].startswith("BEGIN:VCALENDAR")
     assert conversations.download(SID, owner="browser:" + "2" * 40, kind="script") is None  # not theirs
     assert conversations.forget(owner=ME) == 1
     assert conversations.download(SID, owner=ME, kind="script") is None and conversations.history(ME) == []
@@ -198,11 +196,25 @@ def test_sources_are_numbered_escaped_and_formatted_with_the_quote_marked() -> N
     assert "**" not in page and "<li><strong><mark>Tight deadlines:</mark></strong><mark> Projects slip.</mark> Teams rush.</li>" in page
 
 
-def test_script_panel_shows_the_latest_script_with_its_email() -> None:
-    history = [{"role": "steady", "state": {"script": "old"}}, {"role": "user", "text": "x"},
-               {"role": "steady", "state": {"script": "# My script\n\nnew", "email": "Dear Sam"}}]
-    state = latest_state(history, "script")
-    panel = script_markdown(state)
-    assert panel.startswith("# My script") and "old" not in panel
-    assert f"# {texts('web')['downloads']['email_heading']}\n\nDear Sam" in panel
+def test_a_rehearsal_stores_the_same_few_bytes_a_turn_and_renders_its_documents(make) -> None:
+    conversations = make()
+    words = texts("rehearse")
+    for message in ("/rehearse", "62", "the feature store migration", words["skip_rest_choice"],
+                    "Practise with a skeptical manager"):
+        conversations.send(SID, message, owner=ME)
+    sizes = []
+    for i in range(30):  # thirty lines: several role-plays, each run again once it ends
+        reply = conversations.send(SID, words["say_script_choice"] if i % 2 else "I've averaged 62 hours a week.",
+                                   owner=ME)
+        stored = conversations.store.messages(owner=ME, session_id=SID)[-1].body
+        sizes.append(len(str(stored)))
+        assert "script" not in stored["state"] and "feedback" not in stored["state"]
+        assert reply.state["script"] and reply.state["feedback"]  # the reply itself still carries them
+        if reply.state["stage"] == "debrief":
+            conversations.send(SID, words["again_same_choice"], owner=ME)
+    print(f"\nbytes stored per role-play reply: first five {sizes[:5]}, last five {sizes[-5:]}")
+    assert max(sizes[-5:]) <= 1.2 * max(sizes[:5])  # flat: nothing grows with the conversation
+    docs = sessions_module.rehearsal_documents(conversations.load(SID, ME))
+    panel = script_markdown(docs)
+    assert panel.startswith("# My script") and "62 hours" in panel and "the feature store migration" in panel
     assert script_markdown({}) == texts("web")["script"]["empty"]
