@@ -12,8 +12,8 @@ import uuid
 
 from app.gate import owner_of
 from app.prompts import texts
-from app.store import NotYourSession, StoreFull
 from app.sessions import MAX_STORED_CHARS, Conversations
+from app.store import NotYourSession, StoreFull
 from app.web import session_id_ok
 
 MEDIA = {"script": "text/markdown; charset=utf-8", "ics": "text/calendar; charset=utf-8"}

@@ -126,7 +126,7 @@ def measure_retrieval(retriever, *, repeat: int) -> list[Figure]:
     for _ in range(repeat):
         for mode in MODES:
             _clear_query_cache()
-            by_mode[mode] += [_timed(lambda q=q: retriever.search(q, k=5, mode=mode)) for q in queries]
+            by_mode[mode] += [_timed(lambda q=q, mode=mode: retriever.search(q, k=5, mode=mode)) for q in queries]
         _clear_query_cache()
         embed += [_timed(lambda q=q: retriever.index.embedder.embed_query(q)) for q in queries]
     figures = []

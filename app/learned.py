@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -212,7 +212,7 @@ class Model:
             json.dumps({"labels": self.labels, **self.meta}, indent=2) + "\n", encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def model(name: str) -> Model:
     """The trained decision, loaded once per process."""
     spec = SPECS[name]

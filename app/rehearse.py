@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import manager, rubric
@@ -345,7 +345,7 @@ def ics(case: dict, *, today: date | None = None) -> str:
     calendar.add("version", "2.0")
     event = Event()
     event.add("uid", f"{uid}@steady.local")
-    event.add("dtstamp", datetime.combine(today or date.today(), time(0, 0), tzinfo=timezone.utc))
+    event.add("dtstamp", datetime.combine(today or date.today(), time(0, 0), tzinfo=UTC))
     event.add("dtstart", datetime.combine(when, time(10, 0), tzinfo=zone))
     event.add("dtend", datetime.combine(when, time(10, 30), tzinfo=zone))
     event.add("summary", _words()["ics_summary"])

@@ -113,8 +113,8 @@ class Retriever:
         already at hand, such as a card's) and its role."""
         texts, roles, vectors = self._sentence_vectors.get(passage.chunk_id, ([], [], np.zeros((0, 1))))
         vector = np.asarray(self.index.embedder.embed_query(query) if isinstance(query, str) else query)
-        scores = dict(zip(texts, (vectors @ vector).tolist())) if texts else {}
-        role = dict(zip(texts, roles))
+        scores = dict(zip(texts, (vectors @ vector).tolist(), strict=True)) if texts else {}
+        role = dict(zip(texts, roles, strict=True))
         return [Sentence(s, scores.get(s, 0.0), role.get(s, "")) for s in sentences(passage.text)]
 
     @lru_cache(maxsize=8)  # noqa: B019 - one retriever per process; a turn asks for the same query's scores twice

@@ -27,7 +27,7 @@ def scores(reading: Reading, line: Line | None = None) -> dict[str, int]:
     models = [learned.model(f"rubric_{criterion}") for criterion in CRITERIA]
     # The six decisions share one spec shape (the vector and character n-grams), so one set of features.
     features = models[0].features(np.asarray([reading.vector]), [reading.text])
-    found = {c: int(m.labels[int(m.probabilities_from(features)[0].argmax())]) for c, m in zip(CRITERIA, models)}
+    found = {c: int(m.labels[int(m.probabilities_from(features)[0].argmax())]) for c, m in zip(CRITERIA, models, strict=True)}
     # The rubric's own definition of data is structure, not wording: a figure with its metric or hours is
     # a 2; a metric or hours without a figure at most 1; neither, 0. The model decides the rest
     # (a figure with no metric word: "two releases late").

@@ -17,8 +17,14 @@ import uuid
 
 from app.passage_html import passage_html
 from app.prompts import texts
-from app.sessions import (MAX_STORED_CHARS, Conversations, latest_citations, latest_state, rehearsal_documents,
-                          script_document)
+from app.sessions import (
+    MAX_STORED_CHARS,
+    Conversations,
+    latest_citations,
+    latest_state,
+    rehearsal_documents,
+    script_document,
+)
 from app.store import NotYourSession, SessionSummary, StoreFull
 
 QUICK_REPLY_SLOTS = 6

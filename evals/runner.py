@@ -13,8 +13,8 @@ from app.retrieval import Retriever
 from evals.dialogues import (
     DIALOGUES,
     JOURNEYS,
-    SUPPORT_SIMILARITY,
     MIN_SUPPORT_WORDS,
+    SUPPORT_SIMILARITY,
     DialogueResult,
     RecordingRetriever,
     corpus_passages,

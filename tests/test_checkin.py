@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-
 from app import checkin
 from app.prompts import texts
 
@@ -24,7 +23,7 @@ def top(reply, n=2):
 
 
 def test_every_quote_the_check_in_relies_on_is_in_the_corpus(bundled_index):
-    corpus = checkin._normal(" ".join(text for _, text, _ in zip(*bundled_index.all_chunks())))
+    corpus = checkin._normal(" ".join(text for _, text, _ in zip(*bundled_index.all_chunks(), strict=True)))
     words = texts("checkin")
     for pid, p in words["pressures"].items():
         for quote in p["quotes"]:

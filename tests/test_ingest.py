@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from ingest.index import ModelMismatch
+from ingest.load import load_file
 from ingest.pipeline import ingest
 from ingest.split import split_document
-from ingest.load import load_file
 
 
 def _doc_ids(index) -> set[str]:
@@ -93,4 +93,4 @@ def test_onnx_embeddings_match_sentence_transformers(models_dir: Path):
     reference = SentenceTransformer(str(weights_dir()), device="cpu").encode(texts, normalize_embeddings=True)
     ours = Embedder(models_dir=models_dir).embed_documents(texts)
     for a, b in zip(ours, reference, strict=True):
-        assert sum(x * y for x, y in zip(a, b)) > 0.9999
+        assert sum(x * y for x, y in zip(a, b, strict=True)) > 0.9999

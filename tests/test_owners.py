@@ -15,8 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from app.owners import (LOGIN_FAILURES, LOGIN_WINDOW_SECONDS, SIGN_IN_DAYS, LoginLimiter, SignIns, Users,
-                        browser_owner, new_token, parse_auth_env, server_key, user_owner)
+from app.owners import (
+    LOGIN_FAILURES,
+    LOGIN_WINDOW_SECONDS,
+    SIGN_IN_DAYS,
+    LoginLimiter,
+    SignIns,
+    Users,
+    browser_owner,
+    new_token,
+    parse_auth_env,
+    server_key,
+    user_owner,
+)
 from app.store import NotYourSession, Store
 
 TOKEN_A = "A" * 20 + "_-" + "b" * 20  # 42 URL-safe characters

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-
 from app import rubric
 from app.prompts import texts
 from app.reading import read

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from evals.retrieval_metrics import answers, load_questions, score_all
 
 QUESTIONS = load_questions()

@@ -10,7 +10,6 @@ import pytest
 
 from app.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
-
 ME = "browser:" + "0" * 40  # the owner of every session in these tests (tests/test_owners.py has two)
 
 

@@ -31,8 +31,7 @@ class StreamingEngine(Engine):
     """The real engine, but its answers arrive in pieces first, as they do from a model."""
 
     def stream(self, session, text):
-        for piece in ("Here ", "is ", "a partial ", "answer"):
-            yield piece
+        yield from ("Here ", "is ", "a partial ", "answer")
         yield from super().stream(session, text)
 
 

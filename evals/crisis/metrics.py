@@ -63,8 +63,8 @@ def report(*, embedder, split: str = "test") -> dict:
                             "by_kind": {k: {"total": t, "flagged": f, "rate": _rate(f, t)} for k, (t, f) in sorted(fp_by_kind.items())},
                             "flagged_texts": flagged},
         "health": {"total": sum(label == "health" for _, label in health),
-                   "caught": sum(h for h, (_, label) in zip(health_hits, health) if label == "health"),
-                   "flagged_none": sum(h for h, (_, label) in zip(health_hits, health) if label == "none")},
+                   "caught": sum(h for h, (_, label) in zip(health_hits, health, strict=True) if label == "health"),
+                   "flagged_none": sum(h for h, (_, label) in zip(health_hits, health, strict=True) if label == "none")},
         "languages": languages(embedder=embedder),
     }
 

@@ -6,8 +6,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
-from webpage import (BOTS, DESKTOP, PHONE, USERS, check_in, click_choice, open_app, open_tab, page_owner,
-                     rehearse_a_turn, screenshot, send, wait_for_answer)
+from webpage import (
+    BOTS,
+    DESKTOP,
+    PHONE,
+    USERS,
+    check_in,
+    click_choice,
+    open_app,
+    open_tab,
+    page_owner,
+    rehearse_a_turn,
+    screenshot,
+    send,
+    wait_for_answer,
+)
 
 from app.prompts import texts
 from app.store import Store
@@ -18,7 +31,7 @@ def test_ask_a_question_open_a_source_and_read_the_passage(browser, shared_serve
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = browser.new_context(viewport=viewport).new_page()
         requests: list[str] = []
-        page.on("request", lambda request: requests.append(request.url))
+        page.on("request", lambda request, seen=requests: seen.append(request.url))
         open_app(page, server.url)
         # The page loaded everything from the server itself: no fonts, scripts or beacons from elsewhere.
         elsewhere = [url for url in requests if urlsplit(url).netloc != f"127.0.0.1:{server.port}"]

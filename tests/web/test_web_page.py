@@ -8,8 +8,21 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from webpage import (ARTIFACTS, BOTS, DESKTOP, INPUT, PHONE, axe, check_in, click_choice, open_app, open_tab,
-                     screenshot, send, sideways_scroll)
+from webpage import (
+    ARTIFACTS,
+    BOTS,
+    DESKTOP,
+    INPUT,
+    PHONE,
+    axe,
+    check_in,
+    click_choice,
+    open_app,
+    open_tab,
+    screenshot,
+    send,
+    sideways_scroll,
+)
 
 from app.prompts import texts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+
 import httpx
 
 from app.owners import new_token
