@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+
+from app.config import REPO_ROOT
 
 
 def test_gpu_guilt_question_finds_the_gpu_guilt_passage(steady, bundled_index):
@@ -58,20 +63,14 @@ def test_index_from_another_model_names_the_fix(steady, new_index):
     assert "steady ingest --rebuild" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_no_usage_events_are_queued_by_onnxruntime(steady, bundled_index):
-    """onnxruntime queues telemetry events in a local database unless ORT_DISABLE_TELEMETRY is set."""
-    import sqlite3
-    from pathlib import Path
-
-    queue = Path.home() / ".cache" / "Microsoft" / "DeveloperTools" / ".onnxruntime" / "onnxruntime.db"
-
-    def events() -> int:
-        if not queue.exists():
-            return 0
-        with sqlite3.connect(queue) as db:
-            tables = [name for (name,) in db.execute("select name from sqlite_master where type='table'")]
-            return sum(db.execute(f"select count(*) from {t}").fetchone()[0] for t in tables)
-
-    before = events()
-    assert steady("retrieve", "hello", "-k", "1", data_dir=bundled_index.data_dir).returncode == 0
-    assert events() == before
+def test_steady_writes_nothing_outside_its_data_folder(bundled_index, tmp_path):
+    """No caches, usage queues or telemetry databases (onnxruntime, chromadb, Hugging Face) in the home folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "STEADY_DATA_DIR": str(bundled_index.data_dir), "STEADY_LLM": "none"}
+    env.pop("XDG_CACHE_HOME", None)
+    for args in (["retrieve", "hello", "-k", "1"], ["ask", "Should I quit or transfer?"]):
+        done = subprocess.run([sys.executable, "-m", "app", *args], env=env, cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-1500:]
+    assert sorted(p.relative_to(home) for p in home.rglob("*")) == []

@@ -80,10 +80,15 @@ def test_a_line_with_numbers_and_a_proposal_scores_high_on_data_and_solutions(en
     assert notes["scores"]["data"] == 2 and notes["scores"]["solutions"] == 2 and notes["scores"]["tone"] == 2
 
 
-def test_the_same_line_always_gets_the_same_feedback(engine):
+def test_the_same_line_gets_the_same_feedback_whoever_listens_and_whatever_came_before(engine):
+    supportive, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a supportive manager")
+    other = engine.new_session()
+    for message in ("/checkin", "the hours are endless", "That's enough, show me where I stand", "/rehearse",
+                    WORDS["skip_rest_choice"], "Practise with a skeptical manager"):
+        engine.send(other, message)
     for line in (HOSTILE, STRONG, "we just need to fix it"):
-        assert rubric.feedback(_read(engine, line), beat="close", case={}) == \
-            rubric.feedback(_read(engine, line), beat="close", case={})
+        heard = [engine.send(session, line).state["feedback"][-1] for session in (supportive, other)]
+        assert heard[0] == heard[1], line  # scores, reasons and the stronger version: the rubric alone
 
 
 def test_the_skeptical_manager_asks_for_numbers_and_pushes_back(engine):
@@ -102,8 +107,9 @@ def test_the_skeptical_manager_asks_for_numbers_and_pushes_back(engine):
 def test_the_manager_gets_defensive_at_an_accusation_and_engages_with_a_proposal(engine):
     session, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a supportive manager")
     defensive = engine.send(session, HOSTILE).text.split("---")[-1]
-    assert defensive.strip() != ""
-    assert defensive != engine.send(engine.new_session(), "x").text
+    bank = WORDS["personas"]["supportive"]["after"]["opening"]
+    assert any(line in defensive for line in bank["accusation"])  # it heard an accusation
+    assert not any(line in defensive for line in bank["default"] + bank["proposal"])
     engaged = engine.send(session, STRONG).text.split("---")[-1]
     assert "options" in engaged or "clear picture" in engaged
 

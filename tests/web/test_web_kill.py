@@ -2,77 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from playwright.sync_api import expect
+from standin_model import CITED, StandInModel
 from webpage import BOTS, DESKTOP, USERS, open_app, page_owner, screenshot, send, wait_for_answer
 
 from app.store import Store
 
-FIRST_PIECE = "The guidance suggests a test you can run on your situation "
-
-
-class Model:
-    """A stand-in OpenAI-compatible model server on loopback that streams; told to, it stalls mid-answer."""
-
-    def __init__(self) -> None:
-        self.stall = threading.Event()
-        self.release = threading.Event()
-        model = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # keep the test output clean
-                pass
-
-            def do_POST(self) -> None:
-                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if not request.get("stream"):  # e.g. rewriting a follow-up question: answer "no rewrite"
-                    body = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "stand-in",
-                                       "choices": [{"index": 0, "finish_reason": "stop",
-                                                    "message": {"role": "assistant", "content": ""}}]}).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                self.chunk(FIRST_PIECE)
-                if model.stall.is_set():
-                    model.release.wait(timeout=120)  # bounded: the test kills Steady long before this
-                    return
-                self.chunk("[1], and then decide where to go. [1]")
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
-
-            def chunk(self, text: str) -> None:
-                payload = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "stand-in",
-                           "choices": [{"index": 0, "delta": {"role": "assistant", "content": text},
-                                        "finish_reason": None}]}
-                self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
-                self.wfile.flush()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+FIRST_PIECE = CITED[0]
 
 
 def test_a_kill_mid_answer_leaves_the_session_readable_and_resumable(browser, server_factory) -> None:
-    model = Model()
+    model = StandInModel()
     try:
         server = server_factory(env={"STEADY_LLM": "openai:stand-in", "OPENAI_BASE_URL": model.base_url,
                                      "STEADY_LLM_TIMEOUT": "60"}).start()
