@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app.config import BUNDLED_CORPUS, EVALS_DIR, REPO_ROOT
+from app.prompts import texts
 
 DIALOGUES = EVALS_DIR / "dialogues"
 ASK_QUESTION = "Should I change roles or change companies?"
@@ -34,6 +35,8 @@ EXPORT = ("import sys, pathlib, app.config; from ingest.embed import Embedder; "
           "Embedder(models_dir=pathlib.Path(sys.argv[1])).embed_query('warm up')")
 LLM_QUESTIONS = ["Should I change roles or change companies?", "How do I stop feeling guilty about GPU costs?",
                  "How do I tell my manager I'm burning out?"]
+MANAGER_LINES = ["I've been doing about 62 hours a week, mostly on the feature store.",
+                 "Honestly it's just a lot lately.", "Recall@10 dropped three points since October."]
 
 
 @dataclass(frozen=True)
@@ -232,30 +235,64 @@ def measure_server(data_dir: Path) -> Figure:
             server.kill()
 
 
+def _streamed(items) -> tuple[list[float], object]:
+    """When each streamed piece arrived (seconds from the start), and the final Reply."""
+    started, stamps, reply = time.perf_counter(), [], None
+    for item in items:
+        if isinstance(item, str):
+            stamps.append(time.perf_counter() - started)
+        else:
+            reply = item
+    return stamps, reply
+
+
+def _model_figures(what: str, first: list[float], rates: list[float], note: str) -> list[Figure]:
+    return [
+        Figure(f"{what}: time to first token, median", round(statistics.median(first), 2) if first else None, "s",
+               note=note),
+        Figure(f"{what}: tokens/s (streamed pieces), median", round(statistics.median(rates), 1) if rates else None,
+               "tokens/s", higher_is_better=True, note=note),
+    ]
+
+
+def _rate(stamps: list[float]) -> list[float]:
+    return [(len(stamps) - 1) / (stamps[-1] - stamps[0])] if len(stamps) > 1 and stamps[-1] > stamps[0] else []
+
+
 def measure_llm(retriever, llm) -> list[Figure]:
-    """Time to first streamed piece and pieces per second (one piece is about one token)."""
+    """Ask: time to the first streamed piece and pieces per second (one piece is about one token)."""
     from app.engine import Engine
 
     engine = Engine(retriever=retriever, llm=llm)
     first, rates, fallbacks = [], [], 0
     for question in LLM_QUESTIONS:
-        started = time.perf_counter()
-        stamps = []
-        for item in engine.stream(engine.new_session(), question):
-            if isinstance(item, str):
-                stamps.append(time.perf_counter())
-            elif item.notice:
-                fallbacks += 1
-        if stamps:
-            first.append(stamps[0] - started)
-            if len(stamps) > 1 and stamps[-1] > stamps[0]:
-                rates.append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
+        stamps, reply = _streamed(engine.stream(engine.new_session(), question))
+        fallbacks += bool(reply.notice)
+        first += stamps[:1]
+        rates += _rate(stamps)
     note = f"{llm.spec}, {len(LLM_QUESTIONS)} questions" + (f", {fallbacks} fell back to the embedded answer" if fallbacks else "")
-    return [
-        Figure("model: time to first token, median", round(statistics.median(first), 2) if first else None, "s", note=note),
-        Figure("model: tokens/s (streamed pieces), median", round(statistics.median(rates), 1) if rates else None,
-               "tokens/s", higher_is_better=True, note=note),
-    ]
+    return _model_figures("model", first, rates, note)
+
+
+def measure_manager(retriever, llm) -> list[Figure]:
+    """Rehearse: the manager's line, timed from the person's line to its first token (the coach's note,
+    which never waits for the model, is the turn's first piece and the next prompt its last)."""
+    from app.engine import Engine
+
+    engine = Engine(retriever=retriever, llm=llm)
+    words = texts("rehearse")
+    first, rates, fallbacks = [], [], 0
+    for line in MANAGER_LINES:
+        session = engine.new_session()
+        for message in ("/rehearse", "62", words["skip_rest_choice"], "Practise with a skeptical manager"):
+            engine.send(session, message)
+        stamps, reply = _streamed(engine.stream(session, line))
+        fallbacks += not reply.state["voice"].get("generated")
+        spoken = stamps[1:-1]  # between the coach's note and the next prompt
+        first += spoken[:1]
+        rates += _rate(spoken)
+    note = f"{llm.spec}, {len(MANAGER_LINES)} lines" + (f", {fallbacks} from the persona bank" if fallbacks else "")
+    return _model_figures("manager (model)", first, rates, note)
 
 
 def run(*, repeat: int, llm=None, say: Callable[[str], None]) -> dict:
@@ -278,7 +315,7 @@ def run(*, repeat: int, llm=None, say: Callable[[str], None]) -> dict:
         figures.append(measure_server(data_dir))
         if llm is not None:
             say(f"Timing the model {llm.spec} ...")
-            figures += measure_llm(retriever, llm)
+            figures += measure_llm(retriever, llm) + measure_manager(retriever, llm)
     return {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "repeat": repeat, "corpus": str(BUNDLED_CORPUS),

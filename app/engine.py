@@ -170,7 +170,10 @@ class Engine:
             if memory["stage"] == "case" and reading.wants("question", "offdomain", at_least=0.6) \
                     or memory["stage"] == "roleplay" and reading.wants("question", "offdomain", at_least=0.8):
                 return (yield from self._aside(session, reading))
-            return rehearse.turn(memory, reading)
+            reply = rehearse.turn(memory, reading)
+            if self.llm is not None and reply.state.get("voice"):
+                reply = yield from self._voice(memory, reply)
+            return reply
         offer = texts("checkin")["opening"]
         pending = session.state.pop("opening", None)
         if pending and text == offer["answer_choice"]:
@@ -209,6 +212,28 @@ class Engine:
             session.mode = "checkin"
             return checkin.turn(session.state["checkin"], reading, retriever=self.retriever)
         return None
+
+    def _voice(self, memory: dict, reply: Reply) -> Generator[str, None, Reply]:
+        """The manager's line said by the model, streamed after the coach's note (which never uses the
+        model); the persona bank's line, with a notice, when the model fails or breaks character."""
+        voice = reply.state["voice"]
+        label = texts("rehearse")["manager_label"].format(persona=voice["persona"])
+        head, _, tail = reply.text.partition(f"{label} {voice['line']}")
+        yield f"{head}{label} "
+        line, refused = yield from self.llm.manager(persona=voice["persona"], beat=voice["beat"], heard=voice["heard"],
+                                                    case=memory["case"], transcript=memory["transcript"],
+                                                    example=voice["line"])
+        if line is None:
+            log.warning("model %s: manager line from the bank (%s)", self.llm.spec, refused)
+            line = voice["line"]
+            yield line
+            reply.notice = texts("rehearse")["voice"]["notice"].format(model=self.llm.spec, reason=refused)
+        else:
+            rehearse.voiced(memory, line)
+        yield tail
+        reply.text = f"{head}{label} {line}{tail}"
+        reply.state["voice"] = {**voice, "line": line, "generated": not refused, "refused": refused}
+        return reply
 
     def _aside(self, session: Session, reading: Reading) -> Generator[str, None, Reply]:
         """A question for the guidance in the middle of a flow: answered, then the flow's question again."""

@@ -1,9 +1,12 @@
-"""An optional language model (STEADY_LLM) that writes Ask answers from the retrieved passages.
+"""An optional language model (STEADY_LLM) that writes Ask answers from the retrieved passages, and
+voices the manager in a rehearsal.
 
 `none` (default) means no model: the embedded engine answers. `openai:<model>` talks to any
 OpenAI-compatible endpoint at OPENAI_BASE_URL (vLLM, llama.cpp server, LM Studio, Ollama, a hosted
 API); `ollama:<model>` to Ollama at OLLAMA_HOST. Every generated answer is checked: citation numbers
-that match no retrieved passage are removed. Any failure falls back to the embedded answer.
+that match no retrieved passage are removed. Any failure falls back to the embedded answer. The manager's line is voiced in character; how the
+line was heard (and so what the manager may concede) is still decided by the engine, and a line that
+breaks character, concedes too early or leaks the prompt is replaced by the persona bank's.
 """
 
 from __future__ import annotations
@@ -28,6 +31,22 @@ _CITATION = re.compile(r"\[(\d+)\]")
 # its instructions, and the answer is replaced before it is shown (streaming holds back enough text).
 CANARY = f"steady-{secrets.token_hex(6)}"
 LEAK_WINDOW = 8  # this many consecutive words of the instructions in an answer count as a leak
+MANAGER_SENTENCES = 3
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+
+
+def out_of_character(line: str, *, heard: str, system: str) -> str | None:
+    """Why a generated manager line can't be shown (None when it can): it leaks the prompt, steps out of
+    the scene, or agrees to more than the engine heard ("proposal" is the only reaction that may concede)."""
+    words = texts("rehearse")["voice"]
+    lowered = line.lower()
+    if leaks_instructions(line, system=system):
+        return "started repeating its instructions"
+    if any(phrase in lowered for phrase in words["out_of_character"]):
+        return "stepped out of character"
+    if heard != "proposal" and any(phrase in lowered for phrase in words["concessions"]):
+        return "had the manager agree too early"
+    return None
 
 
 def leaks_instructions(text: str, *, system: str) -> bool:
@@ -68,23 +87,28 @@ def check_citations(text: str, *, passages: int) -> tuple[str, list[int], list[i
     return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip(), valid, removed
 
 
+def _chat(provider: str, model: str, *, timeout: float, temperature: float, max_tokens: int):
+    if provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(model=model, base_url=os.environ.get("OPENAI_BASE_URL"), timeout=timeout, max_retries=0,
+                          api_key=os.environ.get("OPENAI_API_KEY") or "not-needed", temperature=temperature,
+                          max_tokens=max_tokens)
+    from langchain_ollama import ChatOllama
+
+    return ChatOllama(model=model, base_url=os.environ.get("OLLAMA_HOST"), temperature=temperature,
+                      num_predict=max_tokens, client_kwargs={"timeout": timeout})
+
+
 class Generator:
     """Wraps a LangChain chat model; created from STEADY_LLM by `from_env`."""
 
     def __init__(self, *, provider: str, model: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.spec = f"{provider}:{model}"
-        if provider == "openai":
-            from langchain_openai import ChatOpenAI
-
-            self.chat = ChatOpenAI(
-                model=model, base_url=os.environ.get("OPENAI_BASE_URL"), timeout=timeout, max_retries=0,
-                api_key=os.environ.get("OPENAI_API_KEY") or "not-needed", temperature=0.2, max_tokens=400,
-            )
-        else:
-            from langchain_ollama import ChatOllama
-
-            self.chat = ChatOllama(model=model, base_url=os.environ.get("OLLAMA_HOST"), temperature=0.2,
-                                   num_predict=400, client_kwargs={"timeout": timeout})
+        self.chat = _chat(provider, model, timeout=timeout, temperature=0.2, max_tokens=400)
+        # The manager decodes greedily: the same line heard the same way gets the same answer, as the
+        # persona banks guarantee without a model, so a rehearsal replays identically.
+        self.voice_chat = _chat(provider, model, timeout=timeout, temperature=0.0, max_tokens=120)
 
     @classmethod
     def from_env(cls) -> Generator | None:
@@ -93,6 +117,49 @@ class Generator:
             return None
         timeout = float(os.environ.get("STEADY_LLM_TIMEOUT", DEFAULT_TIMEOUT))
         return cls(provider=parsed[0], model=parsed[1], timeout=timeout)
+
+    def manager(self, *, persona: str, beat: str, heard: str, case: dict, transcript: list[dict],
+                example: str) -> Gen[str, None, tuple[str | None, str]]:
+        """Stream the manager's next line in character; return (the line, "") or (None, why it was refused)."""
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        words = texts("rehearse")
+        voice = words["voice"]
+        known = "; ".join(f"{spec['label'].lower()}: {case[item]}" for item, spec in words["case"].items() if case.get(item))
+        system = template("manager_system").format(
+            persona=voice["personas"][persona], beat=voice["beats"][beat],
+            case=known or "nothing specific yet", reaction=voice["reactions"][heard], example=example, canary=CANARY)
+        rules = system[system.index("Rules:"):]  # saying the case or the example line back is no leak
+        messages = [SystemMessage(system)]
+        for entry in transcript[-8:]:  # the conversation so far, the engineer's last line included
+            messages.append(HumanMessage(entry["text"]) if entry["who"] == "you" else AIMessage(entry["text"]))
+        hold = max(len(CANARY), *(len(p) for p in voice["out_of_character"] + voice["concessions"]))
+        written, shown = "", 0
+        try:
+            for chunk in self.voice_chat.stream(messages):
+                if not (isinstance(chunk.content, str) and chunk.content):
+                    continue
+                written += chunk.content
+                refused = out_of_character(written, heard=heard, system=rules)
+                if refused:
+                    return None, refused
+                ends = list(_SENTENCE_END.finditer(written))
+                if len(ends) >= MANAGER_SENTENCES:  # one to three sentences, then the manager stops
+                    written = written[: ends[MANAGER_SENTENCES - 1].end()]
+                    break
+                safe = max(shown, len(written) - hold)  # never show the start of a phrase that will be refused
+                if safe > shown:
+                    yield written[shown:safe]
+                    shown = safe
+        except Exception as exc:  # noqa: BLE001 - any model failure: refused, stalled, garbage
+            return None, f"did not answer ({exc.__class__.__name__})"
+        line = " ".join(written.split())
+        refused = out_of_character(line, heard=heard, system=rules) or ("said nothing" if not line else None)
+        if refused:
+            return None, refused
+        if written[shown:]:
+            yield written[shown:]
+        return line, ""
 
     def condense(self, question: str, *, previous: str) -> str | None:
         """The condense pattern: the model rewrites a follow-up as a standalone question (or None)."""

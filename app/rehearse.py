@@ -226,20 +226,31 @@ def _line(memory: dict, reading: Reading) -> Reply:
     # The coach's note first and the manager's answer last, beside the next prompt: on a phone the chat
     # shows the bottom of a reply, so the line to answer stays in view.
     parts = [coach_note(notes), "---", f"{words['manager_label'].format(persona=memory['persona'])} {answer}"]
+    voice = {"persona": memory["persona"], "beat": beat, "heard": heard, "line": answer}  # for a model to say it
     # A question the manager needs answered (numbers it asked for, the skeptic's "what's the cost?") is
     # answered before the beat moves on, once a beat, so a rehearsal always ends.
     awaits = words["personas"][memory["persona"]].get("awaits_answer", words["awaits_answer"])
     if heard in awaits and "?" in answer and not memory.get("answering"):
         memory["answering"] = True
         parts.append(words["answer_manager"].format(beat=words["beats"][beat]))
-        return _reply(memory, "\n\n".join(parts), [words["end_choice"]])
-    memory["answering"] = False
-    position = BEATS.index(beat) + 1
-    if position == len(BEATS):
-        return _debrief(memory, lead="\n\n".join(parts))
-    memory["beat"] = BEATS[position]
-    parts.append(words["your_turn"].format(beat=words["beats"][memory["beat"]]))
-    return _reply(memory, "\n\n".join(parts), [words["say_script_choice"], words["end_choice"]])
+        reply = _reply(memory, "\n\n".join(parts), [words["end_choice"]])
+    else:
+        memory["answering"] = False
+        position = BEATS.index(beat) + 1
+        if position == len(BEATS):
+            reply = _debrief(memory, lead="\n\n".join(parts))
+        else:
+            memory["beat"] = BEATS[position]
+            parts.append(words["your_turn"].format(beat=words["beats"][memory["beat"]]))
+            reply = _reply(memory, "\n\n".join(parts), [words["say_script_choice"], words["end_choice"]])
+    reply.state["voice"] = voice
+    return reply
+
+
+def voiced(memory: dict, line: str) -> None:
+    """The manager's last line as a model said it (the transcript, the email's outcome and /export use it)."""
+    last = next(entry for entry in reversed(memory["transcript"]) if entry["who"] == "manager")
+    last["text"] = line
 
 
 def coach_note(notes: dict) -> str:

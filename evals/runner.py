@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -151,7 +152,12 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     generated = [reply for reply in answers if reply.state.get("generated")]
     support = [support_share(reply, embedder=retriever.index.embedder) for reply in generated]
     # With a model, a grounded answer it did not write is the embedded fall-back (the notice says why).
-    model = {"answers": len(answers), "generated": len(generated)} if llm is not None else None
+    voices = [t.reply.state["voice"] for r in results for t in r.turns
+              if t.reply is not None and "generated" in (t.reply.state.get("voice") or {})]
+    model = None if llm is None else {
+        "answers": len(answers), "generated": len(generated), "manager_lines": len(voices),
+        "manager_in_character": sum(v["generated"] for v in voices),
+        "manager_fallbacks": dict(Counter(v["refused"] for v in voices if not v["generated"]))}
     crisis = crisis_report(embedder=retriever.index.embedder)
     understanding = understanding_report(embedder=retriever.index.embedder)
     asked = ask_report(retriever=retriever, llm=llm)
@@ -234,6 +240,9 @@ def _markdown(*, engine, suite, results, journeys, scores, audits, support, mode
     if model is not None:
         grounded.append(f"The model wrote {model['generated']} of {model['answers']} grounded answers; the rest fell "
                         "back to the embedded engine (no valid citation, an error or a timeout).")
+        fallbacks = ", ".join(f"{n} {why}" for why, n in sorted(model["manager_fallbacks"].items())) or "none"
+        grounded.append(f"Rehearsal: the model voiced {model['manager_in_character']} of {model['manager_lines']} "
+                        f"manager lines in character; the persona bank stood in for the rest ({fallbacks}).")
     if support:
         grounded.append(f"Model answers: {sum(s for s, _ in support)} of {sum(n for _, n in support)} sentences "
                         f"(of {MIN_SUPPORT_WORDS}+ words) have a sentence of a cited passage at cosine similarity ≥ "

@@ -21,7 +21,7 @@ from standin_model import CITED, StandInModel
 
 from app.engine import Engine
 from app.llm import CANARY, Generator, ModelSpecError, check_citations, leaks_instructions, parse_spec
-from app.prompts import template
+from app.prompts import template, texts
 
 CACHE = Path.home() / ".cache" / "steady"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -107,8 +107,7 @@ def _gguf() -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def llama_server():
+def _start_llama() -> tuple[subprocess.Popen, str]:
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--host", "127.0.0.1",
@@ -126,6 +125,12 @@ def llama_server():
                 process.kill()
                 pytest.fail("llama.cpp server did not start")
             time.sleep(0.5)
+    return process, url
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    process, url = _start_llama()
     yield process, url
     process.kill()
     process.wait()
@@ -178,3 +183,87 @@ def test_streams_checks_citations_and_falls_back_when_the_server_stops(llama_ser
     assert any("Senior ML engineers are more resilient" in c["text"] for c in reply.citations)
     assert [t["text"] for t in session.history if t["role"] == "user"] == [
         "How does AI risk differ for junior engineers?", "What about seniors?"]
+
+
+# --- the manager in a rehearsal, voiced by the model ----------------------------------------------------
+
+REHEARSE = texts("rehearse")
+TO_ROLEPLAY = ("/rehearse", "62", REHEARSE["skip_rest_choice"], "Practise with a skeptical manager")
+LINE = "I've been doing about 62 hours a week, mostly on the feature store."
+
+
+def _in_roleplay(engine):
+    session = engine.new_session()
+    for message in TO_ROLEPLAY:
+        engine.send(session, message)
+    return session
+
+
+def _manager_part(text: str) -> str:
+    return text.split("---")[-1].split(REHEARSE["manager_label"].format(persona="skeptical"))[1].split("\n\n")[0]
+
+
+def test_with_a_model_the_manager_speaks_for_itself_and_the_scores_stay_the_same(engine, retriever, monkeypatch):
+    said = ["Sixty-two hours is a lot. ", "But long hours come with ML. ", "What has it cost the work?"]
+    with StandInModel(said) as model:
+        monkeypatch.setenv("OPENAI_BASE_URL", model.base_url)
+        voiced = Engine(retriever=retriever, llm=Generator(provider="openai", model="stand-in", timeout=30))
+        session = _in_roleplay(voiced)
+        items = list(voiced.stream(session, LINE))
+    reply, deltas = items[-1], [i for i in items if isinstance(i, str)]
+    assert _manager_part(reply.text).strip() == "".join(said).strip() and reply.state["voice"]["generated"]
+    assert len(deltas) >= 3 and deltas[0].rstrip().endswith(":**")  # the coach's note, then the line as it comes
+    assert session.state["rehearse"]["transcript"][-1]["text"] == "".join(said).strip()  # the email and /export use it
+    plain = engine.send(_in_roleplay(engine), LINE)  # the same line with no model: the same feedback, to the letter
+    assert reply.state["feedback"][-1] == plain.state["feedback"][-1]
+    assert reply.text.split("---")[0] == plain.text.split("---")[0]
+
+
+@pytest.mark.parametrize(("said", "why"), [
+    (["Good line! ", "I'd score that 2/2 as your coach."], "stepped out of character"),
+    (["I agree, let's do it. ", "Approved."], "agree too early"),  # the skeptic has heard no proposal yet
+    (["My confidential reference is ", CANARY], "repeating its instructions"),
+], ids=["coaching", "conceding", "leaking"])
+def test_a_manager_line_that_breaks_character_is_replaced_by_the_bank(engine, retriever, monkeypatch, said, why):
+    with StandInModel(said) as model:
+        monkeypatch.setenv("OPENAI_BASE_URL", model.base_url)
+        voiced = Engine(retriever=retriever, llm=Generator(provider="openai", model="stand-in", timeout=30))
+        items = list(voiced.stream(_in_roleplay(voiced), LINE))
+    reply, shown = items[-1], "".join(i for i in items if isinstance(i, str))
+    bank = engine.send(_in_roleplay(engine), LINE)
+    assert _manager_part(reply.text) == _manager_part(bank.text) and why in reply.notice
+    assert not reply.state["voice"]["generated"]
+    assert said[-1].strip() not in shown  # nothing of the refused line past its first words reached the screen
+
+
+def test_with_llama_the_manager_line_streams_and_a_stopped_server_falls_back(retriever, monkeypatch):
+    process, url = _start_llama()
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        voiced = Engine(retriever=retriever, llm=Generator(provider="openai", model="smollm2", timeout=60))
+        session = _in_roleplay(voiced)
+        items = list(voiced.stream(session, LINE))
+        reply, deltas = items[-1], [i for i in items if isinstance(i, str)]
+        assert reply.state["voice"]["generated"], reply.notice  # greedy decoding: the same line every run
+        assert len(deltas) > 4 and _manager_part(reply.text).strip()  # streamed piece by piece
+        again = list(voiced.stream(_in_roleplay(voiced), LINE))[-1]
+        assert _manager_part(again.text) == _manager_part(reply.text)  # a rehearsal replays identically
+    finally:
+        process.kill()
+        process.wait()
+    stopped = voiced.send(session, "Recall@10 dropped three points and I'm sleeping badly.")
+    assert "did not answer" in stopped.notice and not stopped.state["voice"]["generated"]
+    assert session.state["rehearse"]["transcript"][-2]["text"].startswith("Recall@10 dropped")  # the line is kept
+    assert stopped.state["feedback"][-1]["line"].startswith("Recall@10 dropped")
+
+
+
+def test_bench_times_the_managers_first_token_and_its_rate(retriever, monkeypatch):
+    from app.bench import MANAGER_LINES, measure_manager
+
+    with StandInModel(["Sixty-two hours. ", "What has it cost ", "the work?"]) as model:
+        monkeypatch.setenv("OPENAI_BASE_URL", model.base_url)
+        first, rate = measure_manager(retriever, Generator(provider="openai", model="stand-in", timeout=30))
+    assert first.name == "manager (model): time to first token, median" and 0 < first.value < 5
+    assert rate.unit == "tokens/s" and rate.value > 0 and f"{len(MANAGER_LINES)} lines" in rate.note
+    assert "persona bank" not in rate.note  # every line was voiced
