@@ -175,14 +175,6 @@ def measure_ask_process(data_dir: Path, *, repeat: int) -> Figure:
                   note=f"{len(times)} runs: {', '.join(f'{t:.2f}' for t in times)} s")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _rss_mb(pid: int) -> tuple[float, float]:
     """Resident memory now and at its peak (VmRSS, VmHWM), in MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -203,7 +195,9 @@ def measure_server(data_dir: Path) -> Figure:
 
     if importlib.util.find_spec("app.web") is None:
         return Figure("web server memory (RSS)", None, "MB", 800, note="n/a: the web app is not built yet")
-    port = _free_port()
+    from app.server import free_port
+
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], env=_env(data_dir),
                               cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -15,9 +15,12 @@ from app.owners import SignIns, Users, server_key
 from app.sessions import Conversations
 from app.store import Store
 
-# System fonts only: a web font would be fetched from another host when the page loads.
-FONT = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif")
-FONT_MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for a server started next: the bench's, the tests')."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def make_app(*, conversations: Conversations, config: GateConfig):
     from fastapi import FastAPI
 
     from app import api
-    from app.web import CSS, HEAD, TURN_CONCURRENCY, build
+    from app.web import CSS, FONT, FONT_MONO, HEAD, TURN_CONCURRENCY, build
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     api.routes(app, conversations=conversations)

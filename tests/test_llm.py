@@ -6,7 +6,6 @@ citation checking, and falling back to the embedded answer when the server goes 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from standin_model import CITED, StandInModel
 from app.engine import Engine
 from app.llm import CANARY, Generator, ModelSpecError, check_citations, leaks_instructions, parse_spec
 from app.prompts import template, texts
+from app.server import free_port
 
 CACHE = Path.home() / ".cache" / "steady"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -39,14 +39,8 @@ def test_model_spec_is_parsed_or_refused_clearly():
         parse_spec("gpt4")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_server_falls_back_with_a_notice(retriever, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{_free_port()}/v1")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
     engine = Engine(retriever=retriever, llm=Generator(provider="openai", model="any", timeout=5))
     session = engine.new_session()
     reply = engine.send(session, "Should I change roles or change companies?")
@@ -108,7 +102,7 @@ def _gguf() -> Path:
 
 
 def _start_llama() -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
