@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -229,3 +230,33 @@ def test_the_case_is_fields_in_the_script_tab_and_an_edit_rewrites_the_script(br
     click_choice(page, "Practise with a busy manager")  # the rehearsal goes on from where it was
     expect(page.locator(BOTS).last).to_contain_text("Manager (busy)")
     screenshot(page, "case-edited")
+
+
+def test_a_rehearsal_in_the_browser_reads_the_line_and_gets_harder_until_the_skeptic(browser, shared_server) -> None:
+    words = texts("rehearse")
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    open_app(page, shared_server.url)
+    click_choice(page, "Rehearse the 1:1")
+    send(page, "around 60 hrs i guess")
+    send(page, "particularly in mostly the feature store migration tbh")
+    click_choice(page, words["skip_rest_choice"])
+    click_choice(page, "Practise with a supportive manager")
+    reply = send(page, "this is kind of half-baked… like… I am not sure, what do you think?")
+    coach, _, manager = reply.partition("Manager (supportive)")
+    assert "Not needed yet at this beat" in coach and "Not needed at this beat" not in coach  # compact
+    assert "Calm, factual and professional" not in coach and "concrete" not in manager  # hedging heard
+    personas = ["supportive"]
+    for _ in range(3):
+        click_choice(page, words["end_choice"])
+        offered = page.locator("#steady-quick button:visible").all_inner_texts()
+        if words["again_choice"] not in offered:
+            break
+        again = click_choice(page, words["again_choice"])
+        personas.append(re.search(r"with an? (supportive|busy|skeptical) manager", again).group(1))
+    assert personas == ["supportive", "busy", "skeptical"]
+    assert words["again_same_choice"] in offered  # after the skeptic: the same again, not "harder"
+    script = page.locator("#steady-script")
+    expect(script).to_contain_text("particularly in the feature store migration")
+    expect(script).not_to_contain_text("review of the data pipeline")  # nothing the person never proposed
+    expect(script).not_to_contain_text("tbh")
+    screenshot(page, "rehearse-harder")
