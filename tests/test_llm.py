@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from standin_model import CITED, StandInModel
 
+from app import llm as llm_module
 from app.engine import Engine
 from app.llm import CANARY, Generator, ModelSpecError, check_citations, leaks_instructions, parse_spec
 from app.prompts import template, texts
@@ -242,6 +243,23 @@ def test_with_llama_the_manager_line_streams_and_a_stopped_server_falls_back(ret
         assert len(deltas) > 4 and _manager_part(reply.text).strip()  # streamed piece by piece
         again = list(voiced.stream(_in_roleplay(voiced), LINE))[-1]
         assert _manager_part(again.text) == _manager_part(reply.text)  # a rehearsal replays identically
+        # The real model's own words, made out of character: its line is replaced by the bank's.
+        phrase = " ".join(_manager_part(reply.text).split()[2:5]).lower()
+        real_texts = llm_module.texts
+
+        def strict(name: str) -> dict:
+            found = real_texts(name)
+            if name == "rehearse":
+                found["voice"]["out_of_character"].append(phrase)
+            return found
+
+        monkeypatch.setattr(llm_module, "texts", strict)
+        replaced = list(voiced.stream(_in_roleplay(voiced), LINE))[-1]
+        monkeypatch.setattr(llm_module, "texts", real_texts)
+        plain = Engine(retriever=retriever)
+        bank = plain.send(_in_roleplay(plain), LINE)
+        assert "stepped out of character" in replaced.notice and not replaced.state["voice"]["generated"]
+        assert _manager_part(replaced.text) == _manager_part(bank.text)
     finally:
         process.kill()
         process.wait()
