@@ -6,6 +6,7 @@ citation checking, and falling back to the embedded answer when the server goes 
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import threading
@@ -248,7 +249,7 @@ def test_with_llama_the_manager_line_streams_and_a_stopped_server_falls_back(ret
         real_texts = llm_module.texts
 
         def strict(name: str) -> dict:
-            found = real_texts(name)
+            found = copy.deepcopy(real_texts(name))  # texts() is cached and shared: change a copy only
             if name == "rehearse":
                 found["voice"]["out_of_character"].append(phrase)
             return found
