@@ -16,6 +16,7 @@ from app.prompts import texts
 from app.reading import Reading
 from app.reply import Reply, citation
 from app.retrieval import Passage, Retriever
+from app.text import normal
 
 MAX_PROBES = 2  # with the open question and the three-part test: about six questions at most
 UNCERTAIN = (0.30, 0.85)  # pressures scoring in this band are worth a follow-up question
@@ -271,16 +272,12 @@ def choose_levers(top: list[str], verdict: str | None) -> list[str]:
     return picked
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[’‘]", "'", re.sub(r"[“”]", '"', text))).lower()
-
-
 def _cite(retriever: Retriever, *, search: str, quotes: list[str]) -> Passage | None:
     """The retrieved passage that holds one of the quotes (else the best retrieved passage)."""
     found = retriever.search(search, k=SEARCH_K)
-    wanted = [_normal(q) for q in quotes]
+    wanted = [normal(q) for q in quotes]
     for passage in found:
-        if any(q in _normal(passage.text) for q in wanted):
+        if any(q in normal(passage.text) for q in wanted):
             return passage
     return found[0] if found else None
 

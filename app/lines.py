@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 
 from app.prompts import texts
+from app.quantities import TENS, UNITS
 from app.safety import language  # the lexicons' languages: markers per language, not a list of English words
 from app.text import normal as text_normal
 
-NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-                "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
-                "half", "double", "twice"}
+# The quantity reader's number words (not "a"/"an", which it reads as one), and words that scale a figure.
+NUMBER_WORDS = {*UNITS, *TENS} - {"a", "an"} | {"hundred", "half", "double", "twice"}
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from app.retrieval import MODES, Mode, Passage, Retriever
+from ingest.split import plain  # the passage's words without Markdown emphasis
 
 QUESTIONS = Path(__file__).parent / "retrieval" / "questions.yaml"
 OFF_TOPIC = Path(__file__).parent / "retrieval" / "offtopic.yaml"
@@ -28,13 +28,9 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("**", "")).strip().lower()
-
-
 def answers(passage: Passage, question: dict) -> bool:
     """A passage answers a question when it is from the labelled document and holds the labelled quote."""
-    return passage.doc_id == question["doc"] and _normal(question["quote"]) in _normal(passage.text)
+    return passage.doc_id == question["doc"] and plain(question["quote"]).lower() in plain(passage.text).lower()
 
 
 def score(retriever: Retriever, questions: list[dict], *, mode: Mode, k: int = 5) -> Scores:

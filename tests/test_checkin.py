@@ -7,6 +7,7 @@ import re
 
 from app import checkin
 from app.prompts import texts
+from app.text import normal
 
 STOP = texts("checkin")["stop_choice"]
 
@@ -23,14 +24,14 @@ def top(reply, n=2):
 
 
 def test_every_quote_the_check_in_relies_on_is_in_the_corpus(bundled_index):
-    corpus = checkin._normal(" ".join(text for _, text, _ in zip(*bundled_index.all_chunks(), strict=True)))
+    corpus = normal(" ".join(text for _, text, _ in zip(*bundled_index.all_chunks(), strict=True)))
     words = texts("checkin")
     for pid, p in words["pressures"].items():
         for quote in p["quotes"]:
-            assert checkin._normal(quote) in corpus, (pid, quote)
+            assert normal(quote) in corpus, (pid, quote)
         assert set(p["levers"]) <= set(words["levers"]), pid
     for lid, lever in words["levers"].items():
-        assert checkin._normal(lever["quote"]) in corpus, lid
+        assert normal(lever["quote"]) in corpus, lid
 
 
 def test_a_paraphrase_lands_on_the_right_pressure(engine):
