@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 stamp=.venv/.steady-installed
-wanted="$(sha256sum pyproject.toml | cut -c1-16) ${extras}"
+wanted="$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16) ${extras}"
 have="$(cat "$stamp" 2>/dev/null || true)"
 # An install with the test extras also serves a plain run: no reinstall when switching commands.
 if [ "$have" != "$wanted" ] && { [ -n "$extras" ] || [ "${have%% *}" != "${wanted%% *}" ]; }; then
@@ -32,7 +32,10 @@ if [ "$have" != "$wanted" ] && { [ -n "$extras" ] || [ "${have%% *}" != "${wante
     fi
     find_links=(--find-links "$wheels")
   fi
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -e ".${extras:+[$extras]}"
+  # requirements.lock pins every package to the version the tests passed with (as constraints: a plain
+  # install still leaves the test tools out).
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${find_links[@]}" -c requirements.lock \
+    -e ".${extras:+[$extras]}"
   echo "$wanted" > "$stamp"
 fi
 # The browser tests drive Debian's chromium (Playwright's own browser download can't be used here).
