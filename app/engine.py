@@ -11,7 +11,7 @@ import logging
 import traceback
 import unicodedata
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 from app import ask, case, checkin, rehearse, safety
@@ -366,9 +366,15 @@ def _crisis_choices(lang: str) -> list[str]:
     return [words["choice_continue"], words["choice_again"]]
 
 
+def last_reply(history: list[dict], where: Callable[[dict], bool] = lambda turn: True) -> dict | None:
+    """Steady's most recent reply in the history (that `where` accepts), or None: the one backwards scan
+    the engine, the stored conversations and the page share."""
+    return next((turn for turn in reversed(history) if turn.get("role") == "steady" and where(turn)), None)
+
+
 def _offered(session: Session) -> list[str]:
     """The quick replies of Steady's last answer."""
-    last = next((t for t in reversed(session.history) if t.get("role") == "steady"), None)
+    last = last_reply(session.history)
     return list(last.get("choices") or []) if last else list(texts("ask")["choices"])
 
 
@@ -386,11 +392,8 @@ def _earlier(session: Session) -> list[str]:
 
 def _last_flow_reply(session: Session) -> dict | None:
     """The last thing the current flow asked (before a crisis pause or a command), if any."""
-    for turn in reversed(session.history):
-        if turn["role"] == "steady" and turn["mode"] == session.mode and turn.get("choices") \
-                and "export" not in turn.get("state", {}) and not turn.get("state", {}).get("paused"):
-            return turn
-    return None
+    return last_reply(session.history, lambda turn: turn["mode"] == session.mode and bool(turn.get("choices"))
+                      and "export" not in turn.get("state", {}) and not turn.get("state", {}).get("paused"))
 
 
 def _current_choices(session: Session) -> list[str]:

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 
 from app import rehearse
-from app.engine import Engine, Session
+from app.engine import Engine, Session, last_reply
 from app.prompts import texts
 from app.reply import Reply
 from app.store import NotYourSession, Store, StoreFull
@@ -167,11 +167,8 @@ class Conversations:
 
 def latest_state(history: list[dict], key: str) -> dict:
     """The state of Steady's most recent reply that carries `key` (e.g. "pressures")."""
-    for turn in reversed(history):
-        state = turn.get("state") or {}
-        if turn.get("role") == "steady" and state.get(key):
-            return state
-    return {}
+    turn = last_reply(history, lambda turn: bool((turn.get("state") or {}).get(key)))
+    return turn["state"] if turn else {}
 
 
 def rehearsal_documents(session: Session) -> dict:
@@ -195,7 +192,5 @@ def script_document(state: dict) -> str:
 
 def latest_citations(history: list[dict]) -> list[dict]:
     """The citations of Steady's most recent reply (empty when it cited nothing)."""
-    for turn in reversed(history):
-        if turn.get("role") == "steady":
-            return list(turn.get("citations") or [])
-    return []
+    turn = last_reply(history)
+    return list(turn.get("citations") or []) if turn else []

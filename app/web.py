@@ -15,6 +15,7 @@ import re
 import time
 import uuid
 
+from app.engine import last_reply
 from app.passage_html import passage_html
 from app.prompts import texts
 from app.sessions import (
@@ -116,17 +117,15 @@ def feedback_values(history: list[dict], feedback: dict[int, str | None]) -> lis
 
 
 def last_mode(history: list[dict]) -> str | None:
-    return next((turn.get("mode") for turn in reversed(history) if turn.get("role") == "steady"), None)
+    return (last_reply(history) or {}).get("mode")
 
 
 def current_choices(history: list[dict], welcome_choices: list[str]) -> list[str]:
     """The latest reply's quick replies; the opening ones before any reply or after a cut-off one."""
-    for turn in reversed(history):
-        if turn.get("role") == "steady" and not turn.get("interrupted"):
-            return list(turn.get("choices") or [])
-        if turn.get("role") == "steady":
-            break
-    return list(welcome_choices)
+    last = last_reply(history)
+    if last is None or last.get("interrupted"):
+        return list(welcome_choices)
+    return list(last.get("choices") or [])
 
 
 def sources_html(citations: list[dict]) -> str:
