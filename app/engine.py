@@ -290,8 +290,8 @@ class Engine:
         if not memory:
             return Reply(mode=session.mode, text=said["none_yet"], choices=_current_choices(session))
         edits, unknown = case.edits_of(text)
+        labels = ", ".join(v["label"] for v in texts("rehearse")["case"].values())
         if not edits:
-            labels = ", ".join(v["label"] for v in texts("rehearse")["case"].values())
             lead = said["unknown"].format(name=unknown[0], labels=labels) if unknown else said["show"]
             return Reply(mode="rehearse", text=f"{lead}\n\n{rehearse.case_lines(memory['case'])}\n\n{said['how']}",
                          choices=_current_choices(session))
@@ -303,7 +303,6 @@ class Engine:
                     for item, value in edits.items()}
         reply = rehearse.edit(memory, readings, choices=_current_choices(session))
         if unknown:
-            labels = ", ".join(v["label"] for v in texts("rehearse")["case"].values())
             reply.text += "\n\n" + said["unknown"].format(name=unknown[0], labels=labels)
         return reply
 

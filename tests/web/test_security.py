@@ -30,12 +30,13 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 from playwright.sync_api import expect
-from webpage import DESKTOP, INPUT, USERS, Server, free_port, open_app, open_tab, send
+from webpage import DESKTOP, INPUT, USERS, Server, open_app, open_tab, send
 
 from app.config import REPO_ROOT
 from app.gate import OWNER_COOKIE, SIGN_IN_COOKIE, Gate, GateConfig, owner_of
 from app.owners import TOKEN, browser_owner, new_token, user_owner
 from app.prompts import texts
+from app.server import free_port
 from app.sessions import MAX_STORED_CHARS
 from app.store import Store
 
