@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
 import time
 import traceback
-import zlib
 from collections.abc import Iterator
 
 from app import rehearse
@@ -26,7 +24,6 @@ from app.store import NotYourSession, Store, StoreFull
 
 log = logging.getLogger("steady.sessions")
 PARTIAL_SAVE_SECONDS = 0.5  # how often a reply being streamed is written down
-LOCK_STRIPES = 64
 MAX_STORED_CHARS = 20_000  # a message longer than this is kept (and answered) from its start, with a notice
 WRITE_TRIES = 3  # a full disk may free up in a moment (logs rotated, a download finished)
 WRITE_RETRY_SECONDS = 0.5
@@ -36,12 +33,6 @@ class Conversations:
     def __init__(self, *, engine: Engine, store: Store) -> None:
         self.engine = engine
         self.store = store
-        # One turn at a time per session (two tabs on one session take turns); striped so the
-        # number of locks stays fixed however many sessions there are.
-        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
-
-    def _lock(self, session_id: str) -> threading.Lock:
-        return self._locks[zlib.crc32(session_id.encode()) % LOCK_STRIPES]
 
     def owns(self, session_id: str, owner: str) -> bool:
         """True when the session is the owner's or doesn't exist yet (so it would become theirs)."""
@@ -66,7 +57,8 @@ class Conversations:
 
         The message is written before the engine sees it; NotYourSession (nothing read or written) for
         another owner's session, StoreFull when the disk stays full (nothing written, nothing answered)."""
-        with self._lock(session_id):
+        # One turn at a time per session (two tabs, or two workers, on one session take turns).
+        with self.store.turn_lock(session_id):
             session = self.load(session_id, owner)
             text = (text or "").strip()
             cut = len(text) > MAX_STORED_CHARS

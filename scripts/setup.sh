@@ -38,13 +38,22 @@ if [ "$have" != "$wanted" ] && { [ -n "$extras" ] || [ "${have%% *}" != "${wante
     -e ".${extras:+[$extras]}"
   echo "$wanted" > "$stamp"
 fi
-# The browser tests drive Debian's chromium (Playwright's own browser download can't be used here).
-if [[ "$extras" == *test* ]] && [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Debian's chromium for the browser tests ..." >&2
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+# The browser tests drive Debian's chromium (Playwright's own browser download can't be used here); the
+# team-deployment tests (-m deploy) start Debian's PostgreSQL and nginx in temporary folders.
+if [[ "$extras" == *test* ]]; then
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing Debian's ${missing[*]} for the tests ..." >&2
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    # The packages start their own services; the tests run private ones on free ports instead.
+    $sudo systemctl disable --now nginx postgresql >/dev/null 2>&1 || $sudo service nginx stop >/dev/null 2>&1 || true
+  fi
 fi
 # The page's accessibility checks inject axe-core (the npm package) into the page under test.
 axe=.venv/axe/node_modules/axe-core/axe.min.js

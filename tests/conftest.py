@@ -109,6 +109,16 @@ def steady():
     return run
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL cluster on loopback for the run (tests/team_parts.py); each test takes its own database."""
+    from team_parts import Postgres
+
+    cluster = Postgres()
+    yield cluster
+    cluster.stop()
+
+
 # Modules whose tests start servers, browsers, a model server or whole `steady` processes, or ingest the
 # corpus cold more than once: `pytest -m "not slow"` leaves them out for a fast loop while working.
 SLOW_MODULES = {"test_eval", "test_llm", "test_robustness", "test_ingest", "test_cli_faults", "test_cli_retrieve"}
@@ -117,5 +127,5 @@ SLOW_MODULES = {"test_eval", "test_llm", "test_robustness", "test_ingest", "test
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.path.stem
-        if module in SLOW_MODULES or item.path.parent.name == "web":
+        if module in SLOW_MODULES or item.path.parent.name == "web" or item.get_closest_marker("deploy"):
             item.add_marker(pytest.mark.slow)

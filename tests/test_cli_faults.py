@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from app.config import REPO_ROOT
-from app.store import Store, StoreFull
+from app.store import StoreFull
+from app.store_sqlite import SQLiteStore
 
 
 def _index_copy(bundled_index, tmp_path: Path) -> Path:
@@ -70,7 +71,7 @@ def test_a_full_disk_under_the_session_database_raises_store_full_and_keeps_earl
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(data)], capture_output=True).returncode:
         raise AssertionError("the test runs as root (CI does) to mount a small filesystem")
     try:
-        store = Store(path=data / "sessions.db")
+        store = SQLiteStore(path=data / "sessions.db")
         owner = "browser:" + "3" * 40
         store.add_message(session_id="a" * 32, owner=owner, body={"role": "user", "text": "kept"})
         try:

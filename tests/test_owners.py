@@ -28,7 +28,8 @@ from app.owners import (
     server_key,
     user_owner,
 )
-from app.store import NotYourSession, Store
+from app.store import NotYourSession
+from app.store_sqlite import SQLiteStore
 
 TOKEN_A = "A" * 20 + "_-" + "b" * 20  # 42 URL-safe characters
 TOKEN_B = new_token()
@@ -79,7 +80,7 @@ def test_a_browser_owner_is_a_stable_hash_that_does_not_contain_the_token() -> N
 
 
 def test_the_database_never_holds_the_token(tmp_path: Path) -> None:
-    store = Store(path=tmp_path / "sessions.db")
+    store = SQLiteStore(path=tmp_path / "sessions.db")
     store.add_message(session_id="a" * 32, owner=browser_owner(TOKEN_A), body=user("is my token kept?"))
     store.close()
     on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.db*"))
@@ -209,8 +210,8 @@ A1, A2, B1 = "a" * 32, "c" * 32, "b" * 32
 
 
 @pytest.fixture
-def two_owners(tmp_path: Path) -> Store:
-    store = Store(path=tmp_path / "sessions.db")
+def two_owners(tmp_path: Path) -> SQLiteStore:
+    store = SQLiteStore(path=tmp_path / "sessions.db")
     store.add_message(session_id=A1, owner=ALICE, body=user("alice's first worry"))
     store.add_message(session_id=A1, owner=ALICE, body=steady("an answer for alice"))
     store.save_session(session_id=A1, owner=ALICE, mode="checkin", state={"secret": "alice-state"})
@@ -221,13 +222,13 @@ def two_owners(tmp_path: Path) -> Store:
     store.close()
 
 
-def rows(store: Store) -> list[tuple]:
+def rows(store: SQLiteStore) -> list[tuple]:
     with sqlite3.connect(store.path) as conn:
         return (conn.execute("SELECT id, owner, title, mode, state, updated FROM sessions ORDER BY id").fetchall()
                 + conn.execute("SELECT session_id, seq, body, feedback FROM messages ORDER BY session_id, seq").fetchall())
 
 
-def test_each_owner_sees_only_their_own_sessions_and_messages(two_owners: Store) -> None:
+def test_each_owner_sees_only_their_own_sessions_and_messages(two_owners: SQLiteStore) -> None:
     store = two_owners
     assert {s.session_id for s in store.sessions(owner=ALICE)} == {A1, A2}
     assert [s.session_id for s in store.sessions(owner=BOB)] == [B1]
@@ -239,7 +240,7 @@ def test_each_owner_sees_only_their_own_sessions_and_messages(two_owners: Store)
     assert store.owner_of(session_id=A1) == ALICE and store.owner_of(session_id="f" * 32) is None
 
 
-def test_writing_into_another_owners_session_raises_and_writes_nothing(two_owners: Store) -> None:
+def test_writing_into_another_owners_session_raises_and_writes_nothing(two_owners: SQLiteStore) -> None:
     store = two_owners
     before = rows(store)
     with pytest.raises(NotYourSession):
@@ -255,7 +256,7 @@ def test_writing_into_another_owners_session_raises_and_writes_nothing(two_owner
         store.add_message(session_id="d" * 32, owner="", body=user("nobody's"))  # every session needs an owner
 
 
-def test_deleting_an_owner_deletes_only_their_rows(two_owners: Store) -> None:
+def test_deleting_an_owner_deletes_only_their_rows(two_owners: SQLiteStore) -> None:
     store = two_owners
     bobs = [r for r in rows(store) if B1 in r]
     assert sorted(store.delete_owner(owner=ALICE)) == [A1, A2]
@@ -270,7 +271,7 @@ def test_deleting_an_owner_deletes_only_their_rows(two_owners: Store) -> None:
 
 def test_the_database_files_are_private_even_with_a_loose_umask(tmp_path: Path, loose_umask) -> None:
     folder = tmp_path / "fresh-data"
-    store = Store(path=folder / "sessions.db")
+    store = SQLiteStore(path=folder / "sessions.db")
     store.add_message(session_id=A1, owner=ALICE, body=user("private"))
     wal = folder / "sessions.db-wal"
     assert wal.exists()
@@ -279,7 +280,7 @@ def test_the_database_files_are_private_even_with_a_loose_umask(tmp_path: Path, 
     assert mode(folder / "sessions.db-shm") == 0o600
     store.close()
     # Reopened later (a new WAL is made), still private.
-    again = Store(path=folder / "sessions.db")
+    again = SQLiteStore(path=folder / "sessions.db")
     again.add_message(session_id=A1, owner=ALICE, body=user("still private"))
     assert mode(folder / "sessions.db") == 0o600 and mode(wal) == 0o600
     again.close()

@@ -12,7 +12,8 @@ from app.engine import Engine
 from app.prompts import texts
 from app.reply import Reply
 from app.sessions import Conversations
-from app.store import NotYourSession, Store, StoreFull
+from app.store import NotYourSession, StoreFull
+from app.store_sqlite import SQLiteStore
 from app.web import chat_messages, checkin_html, feedback_values, script_markdown, sources_html
 
 SID = "0123456789abcdef0123456789abcdef"
@@ -22,7 +23,7 @@ ME = "browser:" + "1" * 40
 @pytest.fixture
 def make(tmp_path: Path, retriever):
     def make_conversations(engine: Engine | None = None) -> Conversations:
-        return Conversations(engine=engine or Engine(retriever=retriever), store=Store(path=tmp_path / "sessions.db"))
+        return Conversations(engine=engine or Engine(retriever=retriever), store=SQLiteStore(path=tmp_path / "sessions.db"))
 
     return make_conversations
 
@@ -82,7 +83,7 @@ def test_a_reply_being_streamed_is_already_on_disk(make, retriever, monkeypatch)
     for _ in range(3):
         next(turn)
     # Still streaming: a kill now would leave this on disk.
-    reader = Store(path=conversations.store.path)
+    reader = SQLiteStore(path=conversations.store.path)
     assert reader.messages(owner=ME, session_id=SID)[-1].body["text"].startswith("Here is")
     reply = [item for item in turn if isinstance(item, Reply)][0]
     final = reader.messages(owner=ME, session_id=SID)

@@ -38,7 +38,7 @@ from app.owners import TOKEN, browser_owner, new_token, user_owner
 from app.prompts import texts
 from app.server import free_port
 from app.sessions import MAX_STORED_CHARS
-from app.store import Store
+from app.store_sqlite import SQLiteStore
 
 AUTH = "alice:pw-alice-1,bob:pw-bob-22"
 # Added with `steady users add NAME --password-stdin` (users.json); dave is removed by a test.
@@ -143,7 +143,7 @@ def say(c: httpx.Client, text: str, session_id: str = "") -> dict:
 
 def stored(server: Server, owner: str, session_id: str) -> list[str]:
     """The texts of a session's messages as the server stored them (owner-aware)."""
-    store = Store(path=server.data_dir / "sessions.db")
+    store = SQLiteStore(path=server.data_dir / "sessions.db")
     try:
         return [m.body.get("text", "") for m in store.messages(session_id=session_id, owner=owner)]
     finally:
@@ -151,7 +151,7 @@ def stored(server: Server, owner: str, session_id: str) -> list[str]:
 
 
 def stored_sessions(server: Server, owner: str) -> dict[str, str]:
-    store = Store(path=server.data_dir / "sessions.db")
+    store = SQLiteStore(path=server.data_dir / "sessions.db")
     try:
         return {s.session_id: s.title for s in store.sessions(owner=owner)}
     finally:

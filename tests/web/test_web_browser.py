@@ -24,7 +24,7 @@ from webpage import (
 )
 
 from app.prompts import texts
-from app.store import Store
+from app.store_sqlite import SQLiteStore
 
 
 def test_ask_a_question_open_a_source_and_read_the_passage(browser, shared_server) -> None:
@@ -61,7 +61,7 @@ def test_thumbs_on_an_answer_are_stored_with_the_session(browser, shared_server)
     open_app(page, server.url)
     send(page, "What should I learn so AI doesn't replace me?")
     page.locator('#steady-chat button[aria-label="Dislike"]').last.click()
-    store, me = Store(path=server.data_dir / "sessions.db"), page_owner(page)
+    store, me = SQLiteStore(path=server.data_dir / "sessions.db"), page_owner(page)
     session_id = next(s.session_id for s in store.sessions(owner=me) if s.title.startswith("What should I learn so AI"))
     # The click reaches the server as its own small event: poll the database for it.
     for _ in range(50):
@@ -133,7 +133,7 @@ def test_delete_everything_really_deletes(browser, server_factory) -> None:
     expect(page.locator(USERS)).to_have_count(0)
     expect(page.locator("#steady-history label")).to_have_count(0)
 
-    store = Store(path=server.data_dir / "sessions.db")
+    store = SQLiteStore(path=server.data_dir / "sessions.db")
     assert store.sessions(owner=page_owner(page)) == []
     on_disk = b"".join(p.read_bytes() for p in server.data_dir.glob("sessions.db*"))
     assert b"drift alerts" not in on_disk

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from standin_model import CITED, StandInModel
 from webpage import BOTS, DESKTOP, USERS, open_app, page_owner, screenshot, send, wait_for_answer
 
-from app.store import Store
+from app.store_sqlite import SQLiteStore
 
 FIRST_PIECE = CITED[0]
 
@@ -32,7 +32,7 @@ def test_a_kill_mid_answer_leaves_the_session_readable_and_resumable(browser, se
 
         db = server.data_dir / "sessions.db"
         assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        store, me = Store(path=db), page_owner(page)
+        store, me = SQLiteStore(path=db), page_owner(page)
         (session,) = store.sessions(owner=me)
         stored = store.messages(owner=me, session_id=session.session_id)
         assert [m.body["text"] for m in stored[::2]] == [
