@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from app import config
+from app.settings import settings
 
 
 def _text(argument: str) -> str:
@@ -31,7 +32,7 @@ def _retriever():
     from ingest.index import IndexUnavailable
 
     try:
-        return Retriever(index=ready_index(data_dir=config.data_dir(), say=_say))
+        return Retriever(index=ready_index(data_dir=settings().data_dir, server=settings().chroma_url, say=_say))
     except IndexUnavailable as exc:
         _fail(str(exc))
 
@@ -46,20 +47,20 @@ def cli() -> None:
     """
 
 
-def _model():
-    """The model STEADY_LLM names, or None for the embedded engine."""
+def _model(spec: str | None = None):
+    """The model a spec (by default STEADY_LLM) names, or None for the embedded engine."""
     from app.llm import Generator, ModelSpecError
 
     try:
-        return Generator.from_env()
+        return Generator.from_spec(settings().llm if spec is None else spec, timeout=settings().llm_timeout)
     except (ModelSpecError, ValueError) as exc:
         _fail(str(exc))
 
 
-def _engine():
+def _engine(llm: str | None = None):
     from app.engine import Engine
 
-    return Engine(retriever=_retriever(), llm=_model())
+    return Engine(retriever=_retriever(), llm=_model(llm))
 
 
 def _print_reply(reply, *, streamed: bool = False) -> None:
@@ -81,16 +82,18 @@ def _print_reply(reply, *, streamed: bool = False) -> None:
 @click.option("--rebuild", is_flag=True, help="Drop the index and embed everything again.")
 def ingest_command(corpora: tuple[Path, ...], rebuild: bool) -> None:
     """Build or update the index; only changed passages are re-embedded."""
-    from ingest.index import Index
+    from ingest.index import Index, IndexUnavailable
     from ingest.pipeline import ingest
 
     for folder in corpora:
         if not folder.is_dir():
             _fail(f"--corpus {folder}: no such folder")
-    index = Index(data_dir=config.data_dir(), progress=sys.stderr.isatty())
+    index = Index(data_dir=settings().data_dir, server=settings().chroma_url, progress=sys.stderr.isatty())
     try:
         summary = ingest(index=index, bundled=config.BUNDLED_CORPUS, extra=list(corpora), rebuild=rebuild,
                          cards=config.CARDS, questions=config.ASK_QUESTIONS)
+    except IndexUnavailable as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"Could not write the index in {index.data_dir}: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - Chroma reports a full disk as its own internal error
@@ -191,24 +194,22 @@ def chat_command(jsonl: bool) -> None:
 def _access(*, host: str, no_auth: bool):
     """Who may use the server: the users file or STEADY_AUTH (sign-in), a trusted proxy header, or each
     browser on its own. Anything but loopback needs one of the first two, or --no-auth."""
-    import os
-
     from app.gate import is_loopback
     from app.owners import Users, parse_auth_env
     from app.prompts import texts
     from app.server import Access
 
     words = texts("web")["serve"]
-    configured = os.environ.get("STEADY_AUTH", "")
+    configured = settings().auth
     try:
         extra = parse_auth_env(configured) if configured else {}
     except ValueError:
         _fail(words["bad_auth"])
-    users = Users(path=config.data_dir() / "users.json", extra=extra)
-    header = os.environ.get("STEADY_TRUSTED_USER_HEADER", "").strip()
-    proxies = frozenset(a.strip() for a in os.environ.get("STEADY_TRUSTED_PROXIES", "127.0.0.1").split(",") if a.strip())
-    hosts = frozenset(h.strip() for h in os.environ.get("STEADY_ALLOWED_HOSTS", "").split(",") if h.strip())
-    access = Access(users=users if users else None, proxy_header=header, proxy_addresses=proxies, extra_hosts=hosts)
+    users = Users(path=settings().data_dir / "users.json", extra=extra)
+    header = settings().trusted_user_header.strip()
+    access = Access(users=users if users else None, proxy_header=header,
+                    proxy_addresses=settings().listed(settings().trusted_proxies),
+                    extra_hosts=settings().listed(settings().allowed_hosts))
     if not is_loopback(host) and not (access.users or header) and not no_auth:
         _fail(words["needs_auth"].format(host=host))
     return access
@@ -235,7 +236,7 @@ def serve_command(host: str, port: int, no_auth: bool) -> None:
         click.echo(words[key].format(url=url, port=port), err=True)
 
     try:
-        serve(engine=engine, data_dir=config.data_dir(), host=host, port=port, access=access, ready=ready)
+        serve(engine=engine, settings=settings(), host=host, port=port, access=access, ready=ready)
     except StoreError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -252,7 +253,7 @@ def users_group() -> None:
 def _users():
     from app.owners import Users
 
-    return Users(path=config.data_dir() / "users.json")
+    return Users(path=settings().data_dir / "users.json")
 
 
 @users_group.command("add")
@@ -292,11 +293,14 @@ def users_list() -> None:
 def forget_command(everything: bool, user: str | None) -> None:
     """Delete stored conversations (the operator's tool; people delete their own on the History tab)."""
     from app.owners import user_owner
-    from app.store import Store
+    from app.store import StoreError, open_store
 
     if everything == bool(user):
         _fail("Say what to forget: --all, or --user NAME.")
-    store = Store(path=config.data_dir() / "sessions.db")
+    try:
+        store = open_store(data_dir=settings().data_dir, database_url=settings().database_url)
+    except StoreError as exc:
+        _fail(str(exc))
     if everything:
         store.delete_everything()
         click.echo("Deleted every conversation.")
@@ -318,7 +322,7 @@ def train_command(decisions: tuple[str, ...]) -> None:
     unknown = [d for d in decisions if d not in learned.SPECS]
     if unknown:
         _fail(f"Unknown decision {unknown[0]!r}; choose from {', '.join(learned.SPECS)}.")
-    embedder = ready_index(data_dir=config.data_dir(), say=_say).embedder
+    embedder = ready_index(data_dir=settings().data_dir, server=settings().chroma_url, say=_say).embedder
     for name in decisions or tuple(learned.SPECS):
         learned.train(name, embedder=embedder, say=click.echo)
 
@@ -333,17 +337,21 @@ def train_command(decisions: tuple[str, ...]) -> None:
               show_default=True, help="Where report.md and report.json are written.")
 def eval_command(suite: Path, llm: str, out: Path) -> None:
     """Play the scripted dialogues and score retrieval; exits non-zero when a threshold is missed."""
-    import os
+    import tempfile
 
+    from app.store import StoreError, open_store
     from evals.dialogues import DialogueError
     from evals.runner import run
 
-    os.environ["STEADY_LLM"] = llm  # only this process: the suite runs with the model asked for, or none
-    engine = _engine()
-    try:
-        report, passed = run(retriever=engine.retriever, llm=engine.llm, suite=suite, out=out)
-    except (DialogueError, ValueError) as exc:
-        _fail(str(exc))
+    engine = _engine(llm)  # the suite runs with the model asked for, or none
+    # Through the team's database when one is configured; else a scratch SQLite file, not the person's history.
+    with tempfile.TemporaryDirectory(prefix="steady-eval-") as scratch:
+        try:
+            store = open_store(data_dir=Path(scratch), database_url=settings().database_url)
+            report, passed = run(retriever=engine.retriever, llm=engine.llm, suite=suite, out=out, store=store)
+            store.close()
+        except (DialogueError, ValueError, StoreError) as exc:
+            _fail(str(exc))
     click.echo(report)
     if not passed:
         sys.exit(1)
@@ -358,12 +366,9 @@ def eval_command(suite: Path, llm: str, out: Path) -> None:
               help="Passes over the queries and dialogues (and runs of `steady ask`).")
 def bench_command(llm: str, json_file: Path | None, repeat: int) -> None:
     """Measure speed and memory on this machine, beside the budgets (a report, never a failure)."""
-    import os
-
     from app import bench
 
-    os.environ["STEADY_LLM"] = llm  # the bench builds its own index in a temporary folder
-    result = bench.run(repeat=repeat, llm=_model(), say=_say)
+    result = bench.run(repeat=repeat, llm=_model(llm), say=_say)  # the bench builds its own index in a temporary folder
     click.echo(bench.table(result))
     if json_file is not None:
         json_file.write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -379,7 +384,14 @@ def main() -> None:
     # Operator log lines (e.g. a model that failed) go to stderr, never what the user typed.
     logging.basicConfig(level=logging.WARNING, format="steady: %(message)s")
     logging.getLogger("chromadb").setLevel(logging.ERROR)  # its internal chatter is not user news
-    folder = config.data_dir()
+    from pydantic import ValidationError
+
+    try:
+        folder = settings().data_dir
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        click.echo(f"Error: STEADY_{str(problem['loc'][0]).upper()} is not valid: {problem['msg']}.", err=True)
+        sys.exit(2)
     if folder.exists() and not folder.is_dir():
         click.echo(f"Error: STEADY_DATA_DIR={folder} is a file; point it at a folder (it is created if missing).",
                    err=True)

@@ -1,4 +1,5 @@
-"""Where Steady keeps things, and the privacy switches every layer must see before it loads."""
+"""Where Steady's own files are, and the privacy switches every layer must see before it loads
+(what an operator configures is app/settings.py)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,6 @@ def apply_privacy_env() -> None:
     # Not privacy, but it must be set as early: OpenBLAS threads left spinning after each small
     # matrix product slowed the next query embedding from ~7 to ~18 ms on 2 cores.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-
-def data_dir() -> Path:
-    """The folder holding the index and the session database (`STEADY_DATA_DIR`)."""
-    configured = os.environ.get("STEADY_DATA_DIR")
-    return Path(configured).expanduser().resolve() if configured else REPO_ROOT / ".steady"
 
 
 apply_privacy_env()

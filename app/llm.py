@@ -101,7 +101,7 @@ def _chat(provider: str, model: str, *, timeout: float, temperature: float, max_
 
 
 class Generator:
-    """Wraps a LangChain chat model; created from STEADY_LLM by `from_env`."""
+    """Wraps a LangChain chat model; created from a spec such as STEADY_LLM's by `from_spec`."""
 
     def __init__(self, *, provider: str, model: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.spec = f"{provider}:{model}"
@@ -111,11 +111,11 @@ class Generator:
         self.voice_chat = _chat(provider, model, timeout=timeout, temperature=0.0, max_tokens=120)
 
     @classmethod
-    def from_env(cls) -> Generator | None:
-        parsed = parse_spec(os.environ.get("STEADY_LLM", "none"))
+    def from_spec(cls, spec: str, *, timeout: float = DEFAULT_TIMEOUT) -> Generator | None:
+        """The model a spec names (as STEADY_LLM: none, openai:<model>, ollama:<model>), or None for none."""
+        parsed = parse_spec(spec)
         if parsed is None:
             return None
-        timeout = float(os.environ.get("STEADY_LLM_TIMEOUT", DEFAULT_TIMEOUT))
         return cls(provider=parsed[0], model=parsed[1], timeout=timeout)
 
     def manager(self, *, persona: str, beat: str, heard: str, case: dict, transcript: list[dict],

@@ -81,8 +81,8 @@ def languages(*, embedder) -> dict[str, dict[str, list[int]]]:
 
 
 if __name__ == "__main__":
-    from app.config import data_dir
+    from app.settings import settings
     from ingest.embed import Embedder
 
-    scores = report(embedder=Embedder(models_dir=data_dir() / "models"), split=(sys.argv[1:] or ["test"])[0])
+    scores = report(embedder=Embedder(models_dir=settings().data_dir / "models"), split=(sys.argv[1:] or ["test"])[0])
     print(json.dumps(scores, indent=2, ensure_ascii=False))
