@@ -92,7 +92,9 @@ def _card(retriever: Retriever, question: str, query: str, passages: list[Passag
     passage's cards, the one whose own paragraph is closest."""
     rank = {p.chunk_id: i for i, p in enumerate(passages)}
     cards = retriever.cards(query, chunk_ids=list(rank))
-    if not cards:
+    # Guidance a person added (`steady ingest --corpus`) has no cards: when it ranks first, it speaks for
+    # itself rather than losing to the nearest bundled card.
+    if not cards or passages[0].doc_id not in retriever.carded_documents:
         return None
     alone = {c.answer: c for c in (retriever.cards(question, chunk_ids=list(rank)) if question != query else cards)}
 

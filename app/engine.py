@@ -57,6 +57,11 @@ class Engine:
         safety.assess("warming up the crisis check, nothing more", embedder=self.retriever.index.embedder)
         safety.language("warming up")
 
+    def use(self, retriever: Retriever) -> None:
+        """Answer from another index version from the next turn on (a turn under way keeps the one it has)."""
+        checkin.warm_up(retriever)
+        self.retriever = retriever
+
     def welcome(self) -> Reply:
         return Reply(mode="ask", text=texts("engine")["welcome"], choices=list(texts("engine")["welcome_choices"]))
 

@@ -23,13 +23,18 @@ def is_stale(index: Index) -> bool:
     return current != {doc_id: entry["hash"] for doc_id, entry in manifest.documents.items()}
 
 
-def ready_index(*, data_dir: Path, say: Callable[[str], None]) -> Index:
+def ready_index(*, data_dir: Path, say: Callable[[str], None], server: str = "") -> Index:
     """The index under data_dir, built on first use and refreshed when the corpus changed.
 
+    On a Chroma server (a team's deployment) nothing is built here: `steady ingest` is its own step, and
+    workers only read, so a missing index is an error naming that step.
     An index built with another embedding model is not silently replaced: rebuilding is the
     user's call (`steady ingest --rebuild`), so ModelMismatch propagates.
     """
-    index = Index(data_dir=data_dir)
+    index = Index(data_dir=data_dir, server=server)
+    if server:
+        index.check()
+        return index
     if not index.exists():
         say("No index yet: building it from the bundled guidance (once, about 25 s)...")
     elif is_stale(index):

@@ -80,6 +80,7 @@ class Retriever:
 
         index.check()
         self.index = index
+        self.version = index.version()  # what was loaded: a worker compares it with the index's (app/server.py)
         ids, texts, metas = index.all_chunks()
         self._chunks = {
             chunk_id: Passage(0, m["doc_id"], m["title"], m["section"], 0.0, 0.0, text, m["source"], chunk_id)
@@ -126,6 +127,7 @@ class Retriever:
         got = self.index.collection.get(where={"kind": "card"}, include=["embeddings", "documents", "metadatas"])
         self._card_matrix = (np.asarray(got["embeddings"], dtype=np.float32) if got["documents"]
                              else np.zeros((0, self._matrix.shape[1]), dtype=np.float32))
+        self.carded_documents = {m["doc_id"] for m in got["metadatas"]}
         self._cards = [CardHit(m["parent"], tuple(f for f in m.get("facets", "").split(",") if f), text, 0.0,
                                vector=vector)
                        for text, m, vector in zip(got["documents"], got["metadatas"], self._card_matrix, strict=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -13,7 +14,10 @@ from app.engine import Engine
 from app.gate import LOOPBACK_HOSTS, Gate, GateConfig, hostname, owner_of
 from app.owners import SignIns, Users, server_key
 from app.sessions import Conversations
-from app.store import Store
+from app.settings import Settings
+from app.store import open_store
+
+log = logging.getLogger("steady.server")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,9 +66,30 @@ def make_app(*, conversations: Conversations, config: GateConfig):
     return Gate(app, config=config)
 
 
-def serve(*, engine: Engine, data_dir: Path, host: str, port: int, access: Access,
+def follow_index(*, engine: Engine, settings: Settings, stop: threading.Event) -> None:
+    """A worker of a team's deployment: when `steady ingest` points the Chroma server at a new version,
+    load it and answer from it. While the server is unreachable, the version in memory goes on answering."""
+    from app.retrieval import Retriever
+    from ingest.index import Index
+
+    trouble = ""
+    while not stop.wait(settings.index_check_seconds):
+        try:
+            index = Index(data_dir=settings.data_dir, server=settings.chroma_url, embedder=engine.retriever.index.embedder)
+            if index.version() != engine.retriever.version:
+                engine.use(Retriever(index=index))
+                log.warning("answering from the new index version %s", engine.retriever.version)
+            trouble = ""
+        except Exception as exc:  # noqa: BLE001 - the worker keeps answering from the index it has
+            if str(exc) != trouble:
+                log.warning("could not check the index for a new version (%s); answering from the loaded one", exc)
+            trouble = str(exc)
+
+
+def serve(*, engine: Engine, settings: Settings, host: str, port: int, access: Access,
           ready: Callable[[str], None]) -> None:
     """Start the web app, call `ready` with its URL, and block until stopped (Ctrl+C or SIGTERM)."""
+    data_dir = settings.data_dir
     # Gradio's own scratch files go in the data folder, not the shared /tmp. Read when it is imported.
     os.environ["GRADIO_TEMP_DIR"] = str(data_dir / "web-cache")
     import uvicorn
@@ -75,7 +100,7 @@ def serve(*, engine: Engine, data_dir: Path, host: str, port: int, access: Acces
     sock.bind((host, port))  # OSError here: the port is taken (the CLI says so)
 
     engine.warm_up()  # the one-off costs, paid before the first person arrives
-    store = Store(path=data_dir / "sessions.db")
+    store = open_store(data_dir=data_dir, database_url=settings.database_url)
     conversations = Conversations(engine=engine, store=store)
     app = make_app(conversations=conversations, config=gate_config(access=access, host=host, data_dir=data_dir))
     # proxy_headers off: X-Forwarded-For from a local program must not make it look like the trusted proxy.
@@ -83,6 +108,10 @@ def serve(*, engine: Engine, data_dir: Path, host: str, port: int, access: Acces
                                            timeout_graceful_shutdown=5, proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
+    stop = threading.Event()
+    if settings.chroma_url:
+        threading.Thread(target=follow_index, kwargs={"engine": engine, "settings": settings, "stop": stop},
+                         daemon=True).start()
     try:
         while not server.started and thread.is_alive():
             thread.join(0.05)
@@ -91,6 +120,7 @@ def serve(*, engine: Engine, data_dir: Path, host: str, port: int, access: Acces
         while thread.is_alive():
             thread.join(0.5)
     finally:
+        stop.set()
         server.should_exit = True
         thread.join(10)
         store.close()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
 
+from app.reply import Reply
 from app.retrieval import Retriever
+from app.store import Store
 from evals.dialogues import (
     DIALOGUES,
     JOURNEYS,
@@ -133,9 +136,32 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
-def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -> tuple[str, bool]:
-    """Play the suite through the engine (with llm, if given); the report as Markdown, and whether
-    every threshold in evals/thresholds.yaml was met."""
+class ThroughTheStore:
+    """The engine as the web app drives it: every turn of a dialogue loaded from and written to the session
+    store (SQLite, or the team's PostgreSQL), under an owner of the run's own that is deleted afterwards."""
+
+    def __init__(self, *, engine, store: Store) -> None:
+        from app.sessions import Conversations
+
+        self.conversations = Conversations(engine=engine, store=store)
+        self.owner = f"eval:{uuid.uuid4().hex}"
+
+    def new_session(self) -> str:
+        return uuid.uuid4().hex
+
+    def welcome(self) -> Reply:
+        return self.conversations.engine.welcome()
+
+    def send(self, session_id: str, text: str) -> Reply:
+        return self.conversations.send(session_id, text, owner=self.owner)
+
+    def forget(self) -> None:
+        self.conversations.forget(owner=self.owner)
+
+
+def run(*, retriever: Retriever, out: Path, store: Store, suite: Path = DIALOGUES, llm=None) -> tuple[str, bool]:
+    """Play the suite through the engine (with llm, if given) and the session store; the report as
+    Markdown, and whether every threshold in evals/thresholds.yaml was met."""
     from app.engine import Engine
 
     started = time.perf_counter()
@@ -143,8 +169,12 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     corpus = corpus_passages(retriever.index)
     dialogues = load_suite(suite, doc_ids={doc_id for doc_id, _ in corpus.values()})
     recorder = RecordingRetriever(retriever)
-    engine = Engine(retriever=recorder, llm=llm)
-    results = [play(engine, recorder, d, corpus=corpus) for d in dialogues]
+    engine = ThroughTheStore(engine=Engine(retriever=recorder, llm=llm), store=store)
+    try:
+        results = [play(engine, recorder, d, corpus=corpus) for d in dialogues]
+        rubric = rubric_consistency(engine, recorder, results, corpus=corpus)
+    finally:
+        engine.forget()
     scores = score_all(retriever, load_questions())
     hybrid = next(s for s in scores if s.mode == "hybrid")
     audits = [t.audit for r in results for t in r.turns]
@@ -161,7 +191,6 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     crisis = crisis_report(embedder=retriever.index.embedder)
     understanding = understanding_report(embedder=retriever.index.embedder)
     asked = ask_report(retriever=retriever, llm=llm)
-    rubric = rubric_consistency(engine, recorder, results, corpus=corpus)
     journeys = {}
     for journey in JOURNEYS:
         played = [r for r in results if r.dialogue.journey == journey]
@@ -202,7 +231,7 @@ def run(*, retriever: Retriever, out: Path, suite: Path = DIALOGUES, llm=None) -
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(report + "\n", encoding="utf-8")
     payload = {
-        "engine": llm.spec if llm is not None else "embedded", "suite": str(suite), "passed": passed,
+        "engine": llm.spec if llm is not None else "embedded", "suite": str(suite), "store": store.where, "passed": passed,
         "figures": figures, "checks": [asdict(c) | {"passed": c.passed} for c in checks], "journeys": journeys,
         "dialogues": [{"id": r.dialogue.id, "journey": r.dialogue.journey, "passed": r.passed,
                        "failures": r.failures()} for r in results],

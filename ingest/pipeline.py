@@ -89,6 +89,8 @@ def ingest(
     stale = sorted(existing.keys() - wanted.keys())
     # Same text, new metadata (e.g. edited hints): update in place, no re-embedding.
     relabel = [i for i in wanted if i in existing and existing[i] != wanted[i][2]]
+    if new or stale or relabel:
+        index.begin_update()  # on a Chroma server, a new version: workers go on reading the current one
     if relabel:
         index.collection.update(ids=relabel, metadatas=[wanted[i][2] for i in relabel])
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from app.reply import Reply
+from app.store_sqlite import SQLiteStore
 from evals.dialogues import (
     DIALOGUES,
     Dialogue,
@@ -56,7 +57,7 @@ def test_retrieval_returning_random_passages_fails_the_eval(retriever, monkeypat
         return [replace(p, rank=i) for i, p in enumerate(rng.sample(everything, k), 1)]
 
     monkeypatch.setattr(retriever, "search", random_search)
-    report, passed = run(retriever=retriever, out=tmp_path)
+    report, passed = run(retriever=retriever, out=tmp_path, store=SQLiteStore(path=tmp_path / "sessions.db"))
     assert not passed
     figures = json.loads((tmp_path / "report.json").read_text())["figures"]
     assert figures["retrieval_hit_at_5"] < 0.5
@@ -68,7 +69,7 @@ def test_disabled_crisis_check_fails_the_eval(retriever, monkeypatch, tmp_path):
     from app import safety
 
     monkeypatch.setattr(safety, "assess", lambda text, **_: safety.Assessment(False, False, "none", 0.0))
-    report, passed = run(retriever=retriever, out=tmp_path)
+    report, passed = run(retriever=retriever, out=tmp_path, store=SQLiteStore(path=tmp_path / "sessions.db"))
     result = json.loads((tmp_path / "report.json").read_text())
     assert not passed and result["figures"]["crisis_recall"] == 0.0
     assert result["journeys"]["safety"]["passed"] < result["journeys"]["safety"]["dialogues"]

@@ -8,18 +8,12 @@ import time
 import uuid
 
 import httpx
+from webpage import QUESTIONS
 
 from app.owners import browser_owner, new_token
-from app.store import Store
+from app.store_sqlite import SQLiteStore
 
 SESSIONS = 20
-QUESTIONS = [
-    "Should I quit or transfer to another team?",
-    "What should I learn so AI doesn't replace me?",
-    "How do I raise burnout with my manager?",
-    "Is GPU guilt a real thing?",
-    "How do I keep up with new tools without burning out?",
-]
 
 
 def call(client: httpx.Client, base: str, text: str, session_id: str, *, token: str) -> tuple[dict, float]:
@@ -76,7 +70,7 @@ def test_twenty_concurrent_sessions_get_their_own_answers(server_factory) -> Non
         own = exports[session_id]
         assert session_id[:12] in own and QUESTIONS[n % len(QUESTIONS)] in own
         assert not [other for other in markers if other != session_id and other[:12] in own]
-    store = Store(path=server.data_dir / "sessions.db")
+    store = SQLiteStore(path=server.data_dir / "sessions.db")
     for session_id, n in markers.items():
         said = [m.body["text"] for m in store.messages(owner=browser_owner(tokens[session_id]), session_id=session_id)
                 if m.body["role"] == "user"]

@@ -23,14 +23,24 @@ DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 
+# Questions the guidance answers, for the load tests' people to ask.
+QUESTIONS = [
+    "Should I quit or transfer to another team?",
+    "What should I learn so AI doesn't replace me?",
+    "How do I raise burnout with my manager?",
+    "Is GPU guilt a real thing?",
+    "How do I keep up with new tools without burning out?",
+]
+
+
 class Server:
     """`python -m app serve` on a free loopback port, with its own data folder."""
 
-    def __init__(self, *, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *, data_dir: Path, env: dict[str, str] | None = None, name: str = "") -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.env = {**os.environ, "STEADY_DATA_DIR": str(data_dir), "STEADY_LLM": "none", **(env or {})}
-        self.log = data_dir.parent / f"{data_dir.name}-server.log"
+        self.log = data_dir.parent / f"{name or data_dir.name}-server.log"  # workers sharing a folder: one each
         self.process: subprocess.Popen | None = None
 
     @property
