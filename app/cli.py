@@ -312,10 +312,11 @@ def forget_command(everything: bool, user: str | None) -> None:
 @cli.command("train")
 @click.argument("decisions", nargs=-1)
 def train_command(decisions: tuple[str, ...]) -> None:
-    """Rebuild the learned decisions (intent, answer, pressures, domain, crisis) from their labelled files.
+    """Rebuild the learned decisions (intent, answer, pressures, domain, crisis, ...) from their labelled files.
 
     Fixed seed; each decision's C (and the crisis threshold) is chosen on its dev split; the data's hash
-    is recorded beside the weights in app/trained/. The test splits are never read here."""
+    is recorded beside the weights in app/trained/. The test splits are never read here. The crisis
+    classifier fine-tunes the encoder itself (about ten minutes on two cores)."""
     from app import learned
     from app.index_ready import ready_index
 
@@ -324,7 +325,12 @@ def train_command(decisions: tuple[str, ...]) -> None:
         _fail(f"Unknown decision {unknown[0]!r}; choose from {', '.join(learned.SPECS)}.")
     embedder = ready_index(data_dir=settings().data_dir, server=settings().chroma_url, say=_say).embedder
     for name in decisions or tuple(learned.SPECS):
-        learned.train(name, embedder=embedder, say=click.echo)
+        if name == "crisis":
+            from app import crisis_encoder
+
+            crisis_encoder.train(say=click.echo)
+        else:
+            learned.train(name, embedder=embedder, say=click.echo)
 
 
 @cli.command("eval")

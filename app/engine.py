@@ -54,7 +54,7 @@ class Engine:
     def warm_up(self) -> None:
         """Pay the one-off costs (embedding the flows' banks) before the first person arrives."""
         checkin.warm_up(self.retriever)
-        safety.assess("warming up the crisis check, nothing more", embedder=self.retriever.index.embedder)
+        safety.assess("warming up the crisis check, nothing more", classify=True)
         safety.language("warming up")
 
     def use(self, retriever: Retriever) -> None:
@@ -107,7 +107,7 @@ class Engine:
             if len(text) > MAX_MESSAGE_CHARS:
                 notice = words["too_long"].format(limit=MAX_MESSAGE_CHARS)
                 text = text[:MAX_MESSAGE_CHARS]
-            found = safety.assess(text, embedder=self.retriever.index.embedder, earlier=_earlier(session),
+            found = safety.assess(text, classify=True, earlier=_earlier(session),
                                   in_flow=session.mode in ("checkin", "rehearse"))
             if found.crisis and text not in _offered(session):  # a quick reply Steady offered is its own words
                 return self._crisis(session, found)
@@ -140,7 +140,7 @@ class Engine:
                              state={"crisis": False})
             return Reply(mode=session.mode, text=f"{words['continue']}\n\n{pending['text']}",
                          choices=list(pending["choices"]), state={**pending["state"], "crisis": False})
-        found = safety.assess(text, embedder=self.retriever.index.embedder)
+        found = safety.assess(text, classify=True)
         if found.crisis:
             return self._crisis(session, found)
         if text in safety.again_choices():  # the same fixed text as before (e.g. the threat variant)
@@ -301,7 +301,7 @@ class Engine:
             return Reply(mode="rehearse", text=f"{lead}\n\n{rehearse.case_lines(memory['case'])}\n\n{said['how']}",
                          choices=_current_choices(session))
         # Typed words like any message: the same crisis check before anything is read into the case.
-        found = safety.assess("\n".join(edits.values()), embedder=self.retriever.index.embedder, in_flow=True)
+        found = safety.assess("\n".join(edits.values()), classify=True, in_flow=True)
         if found.crisis:
             return self._crisis(session, found)
         readings = {item: read(value, context="case_question", embedder=self.retriever.index.embedder) if value else None

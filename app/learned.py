@@ -1,11 +1,12 @@
 """Small learned decisions over the MiniLM vectors Steady already computes for every message.
 
 Each decision (intent, the yes/no/unsure of a free answer, the eleven pressures, in/out of the
-guidance's domain, crisis) is a logistic regression trained from a labelled file set
+guidance's domain, the rehearsal rubric) is a logistic regression trained from a labelled file set
 (`evals/understand/<decision>/train.yaml`, tuned on `dev.yaml`, reported on `test.yaml`, which is
 never used to choose anything). `steady train` rebuilds them with a fixed seed and records the data's
 hash; the weights are kept as plain arrays in `app/trained/` and applied with numpy, so answering
-never imports scikit-learn. Rules stay only where text has structure (app/quantities.py).
+never imports scikit-learn. Rules stay only where text has structure (app/quantities.py). The crisis
+decision's labelled sets are specified here too; its classifier is app/crisis_encoder.py's fine-tuned encoder.
 """
 
 from __future__ import annotations
@@ -60,10 +61,6 @@ class Spec:
     side: str = ""  # a field that is one-hot encoded beside the text ("context", "question")
     sides: tuple[str, ...] = ()
     chars: bool = True  # hashed character n-grams beside the sentence vector (measured per decision on dev)
-    # For a decision with a threshold (crisis): the lowest threshold (the most recall) at which at most this
-    # share of everyday messages (the other decisions' dev splits) is flagged. The model is kept as fitted on
-    # train, so the threshold was chosen on text it never saw.
-    everyday_false_alarms: float | None = None
     extra_train: tuple[str, ...] = ()  # more labelled files (in the folder) that join the train split
     # How a row of another set becomes a row of this decision ({text, label}, or None to leave it out):
     # `read` for the decision's own splits, `read_extra` for the extra train files.
@@ -117,8 +114,9 @@ SPECS = {
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
     # the everyday messages of the other decisions' train splits (answers, numbers, recipes, small talk:
     # without them anything that isn't work talk looked like a crisis). The learn/ dev and test splits stay unseen.
-    "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn", everyday_false_alarms=0.01, extra_train=(
-        "more.yaml", "../../ask/train.yaml",
+    # Its labelled sets only: the crisis classifier is the fine-tuned encoder of app/crisis_encoder.py.
+    "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn", extra_train=(
+        "more.yaml", "more2.yaml", "../../ask/train.yaml",
         "../messages.yaml", "../blind.yaml", "../blind5.yaml", "../blind6.yaml", "../blind7.yaml", "../blind8.yaml",
         *(f"../../understand/{d}/train.yaml" for d in ("intent", "answer", "durations", "domain", "pressures"))),
         read_extra=_crisis_or_none),
@@ -290,8 +288,6 @@ def train(name: str, *, embedder, say=print) -> Model:
         if best is None or figures[key] > best[1][key]:
             best = (c, figures)
     c, dev_figures = best
-    if spec.everyday_false_alarms is not None:
-        return _train_for_recall(spec, f_train, train_rows, (x_dev, dev_rows), labels, c, say=say, embedder=embedder)
     rows = train_rows + dev_rows
     features = stub.features(np.vstack([x_train, x_dev]), [text_of(r) for r in rows],
                              [r.get(spec.side, "") for r in rows] if spec.side else None)
@@ -305,33 +301,14 @@ def train(name: str, *, embedder, say=print) -> Model:
     return trained
 
 
-def _everyday_dev(embedder) -> tuple[np.ndarray, list[str]]:
-    """The everyday messages of the other decisions' dev splits and Ask's dev questions (none of them a crisis)."""
+def everyday_dev_texts() -> list[str]:
+    """The everyday messages of the other decisions' dev splits and Ask's dev questions (none of them a crisis):
+    what a crisis threshold is chosen on."""
     import yaml
 
     texts = [str(r["text"]) for name in ("intent", "answer", "durations", "domain", "pressures")
              for r in yaml.safe_load((EVALS_DIR / "understand" / name / "dev.yaml").read_text(encoding="utf-8"))]
-    texts += [str(r["q"]) for r in yaml.safe_load((EVALS_DIR / "ask" / "dev.yaml").read_text(encoding="utf-8"))]
-    return np.asarray(embedder.embed_documents(texts), dtype=np.float32), texts
-
-
-def _train_for_recall(spec: Spec, features, rows, dev, labels, c, *, say, embedder) -> Model:
-    weights, bias = _fit(spec, features, rows, labels, c)
-    trained = Model(spec=spec, weights=weights, bias=bias, labels=labels, meta={})
-    x_dev, dev_rows = dev
-    every = trained.probability_of("crisis", *_everyday_dev(embedder))
-    threshold = float(np.quantile(every, 1 - spec.everyday_false_alarms)) + 1e-6
-    p = trained.probability_of("crisis", x_dev, [text_of(r) for r in dev_rows])
-    truth = np.array([r["label"] == "crisis" for r in dev_rows])
-    figures = {"recall": round(float((p[truth] >= threshold).mean()), 3),
-               "false_positive_rate": round(float((p[~truth] >= threshold).mean()), 3),
-               "everyday_false_alarms": round(float((every >= threshold).mean()), 3), "n": len(dev_rows)}
-    trained.meta = {"data_hash": data_hash(spec), "seed": SEED, "C": c, "threshold": round(threshold, 6),
-                    "train": len(rows), "dev": len(dev_rows), "dev_figures": figures}
-    trained.save()
-    model.cache_clear()
-    say(f"{spec.name}: C={c}, threshold {threshold:.3f}, dev {figures}")
-    return trained
+    return texts + [str(r["q"]) for r in yaml.safe_load((EVALS_DIR / "ask" / "dev.yaml").read_text(encoding="utf-8"))]
 
 
 def test_figures(name: str, *, embedder) -> dict:

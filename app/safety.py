@@ -7,7 +7,7 @@ Two parts, either of which is enough:
    "I'm not suicidal"). Every language's safe phrases are blanked before any language's crisis
    phrases are matched, so "suicide professionnel" in French doesn't trip English "suicide".
    Adding a language is adding one file (and its examples, which tests/test_crisis_lexicons.py plays).
-2. **A learned classifier** (app/learned.py, decision "crisis") for wording no list foresaw: a
+2. **A learned classifier** (app/crisis_encoder.py, the encoder fine-tuned) for wording no list foresaw: a
    farewell with a decision and a date, a method described without a word for suicide, giving
    things away. It reads the message and, joined, the person's last messages before it, so a signal
    spread over two messages is caught. Its threshold was chosen on the dev split for recall.
@@ -22,11 +22,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
 
-import numpy as np
-
-from app import learned
+from app import crisis_encoder
 from app.config import PROMPTS_DIR
 from app.health import mentions_health
 from app.prompts import texts
@@ -34,26 +31,26 @@ from app.text import normal, strip_accents
 
 LEXICON_DIR = PROMPTS_DIR / "crisis"
 EARLIER = 2  # earlier messages of the person's the classifier reads with the current one
-# An English lexicon phrase counts unless the classifier is this sure it is not a crisis. On dev and the
-# English file's examples, the phrases in questions about moderation work and in denials ("I've never
-# had thoughts of suicide") score at most 0.12; the lowest real crisis with a phrase scores 0.19.
-LEXICON_AGREEMENT = 0.15
-IN_FLOW_THRESHOLD = 0.85  # dev: recall 0.77 from the classifier alone at this bar, hard false alarms 1%
+# An English lexicon phrase counts unless the classifier is this sure it is not a crisis: midway between the
+# highest denial on dev ("i've never had thoughts of suicide", 0.17) and its lowest real crisis with a phrase
+# (0.29). Two dev questions from moderation work (0.37 and below) still count.
+LEXICON_AGREEMENT = 0.23
+# Inside a check-in or a rehearsal, the classifier alone must be as sure as flags 1% of dev's hard look-alikes
+# (0.9192; dev recall 0.89 from the classifier alone; 1 in 3,747 English rehearsal lines and check-in answers).
+# A hedged request in the skeptical-manager dialogue ("...things could be moved around so I can breathe?")
+# scores 0.919, just under it: "things" being moved reads like giving things away, a known weak spot.
+IN_FLOW_THRESHOLD = 0.92
 SHORT_WORDS = 4
 SHORT_ALONE_DISCOUNT = 0.5  # a short first message must be nearly certain to count on the classifier alone
-# The classifier learned English; on other languages it is unsure of everything, so there the
-# lexicon decides unless the classifier is nearly certain (the lexicons' calm examples: 86 of 175 flagged at
-# the English threshold).
-OTHER_LANGUAGE_THRESHOLD = 0.95
+# The classifier learned English; on other languages it is unsure of much, so there the lexicon decides
+# unless the classifier is nearly certain (the lexicons' calm examples, idioms and negations in 21 languages:
+# 80 of 172 flagged at the English threshold, 1 at this one, which still catches 14 of their 171 crises alone).
+OTHER_LANGUAGE_THRESHOLD = 0.995
 SPACELESS = ("Han", "Japanese")  # scripts matched as substrings, not at word boundaries
 _BLANK = " | "
 # Letters and marks of the scripts the lexicons use; Hangul jamo (ㅠㅠ) stay outside, as a boundary.
 _WORD = ("0-9A-Za-z\u00aa\u00b5\u00ba\u00c0-\u024f\u0300-\u036f\u0370-\u03ff\u0400-\u052f\u0590-\u05ff\u0610-\u061a\u0620-\u0669\u066e-\u06d3\u06d5-\u06ff"
          "\u0750-\u077f\u08a0-\u08ff\u0900-\u0dff\u1e00-\u1fff\uac00-\ud7af")
-
-
-class QueryEmbedder(Protocol):
-    def embed_query(self, text: str) -> list[float]: ...
 
 
 @dataclass(frozen=True)
@@ -160,16 +157,17 @@ def _scripts(text: str) -> set[str]:
     return found
 
 
-def crisis_probability(texts_: list[str], *, embedder: QueryEmbedder) -> float:
+def crisis_probability(texts_: list[str]) -> float:
     """The classifier's highest crisis probability over the given readings of the message."""
-    model = learned.model("crisis")
-    vectors = np.asarray([embedder.embed_query(t[:2000]) for t in texts_], dtype=np.float32)
-    return float(model.probability_of("crisis", vectors, texts_).max())
+    return float(crisis_encoder.probabilities([t[:2000] for t in texts_]).max())
 
 
-def assess(text: str, *, embedder: QueryEmbedder | None = None, earlier: list[str] | tuple[str, ...] = (),
+def assess(text: str, *, classify: bool = False, earlier: list[str] | tuple[str, ...] = (),
            in_flow: bool = False) -> Assessment:
     """Is this message a crisis (route to the fixed reply) or about health symptoms (add the nudge)?
+
+    `classify`: the learned classifier too (every turn does); without it, the lexicons alone (while coaching
+    is paused, only crisis language counts).
 
     `in_flow`: the person is answering a check-in's or a rehearsal's questions about their work, where
     "60 hours because we're two people down" and "it isn't sustainable" are the point of the exercise;
@@ -182,22 +180,22 @@ def assess(text: str, *, embedder: QueryEmbedder | None = None, earlier: list[st
     # just tired" is tiredness), unless nothing was blanked (then the words as typed).
     seen = _blanked(normal(text))
     text = text if seen == normal(text) else seen.replace(_BLANK, " ").strip() or text
-    if embedder is not None and any(ch.isalpha() for ch in text):
+    if classify and any(ch.isalpha() for ch in text):
         # A reply of a word or two ("Sometimes", "62") tells the classifier nothing on its own; it is
         # read with what came before it (explicit short forms are the lexicons' job).
         readings = [*([] if short and earlier else [text]), *([" ".join([*earlier[-EARLIER:], text])] if earlier else [])]
-        score = crisis_probability(readings, embedder=embedder)
+        score = crisis_probability(readings)
         if short and not earlier:
             score *= SHORT_ALONE_DISCOUNT
     if found:
         lang, kind = found
         # An English phrase the classifier (trained in English) finds nothing dark in is a question about
         # the word ("a suicide-risk classifier for moderation"); other languages' phrases decide alone.
-        if lang != "en" or embedder is None or score >= LEXICON_AGREEMENT:
+        if lang != "en" or not classify or score >= LEXICON_AGREEMENT:
             return Assessment(crisis=True, health=health, kind="threat_to_others" if kind != "crisis" else "lexicon",
                               score=score if lang == "en" else 1.0, lang=lang)
     lang = language(text)
-    threshold = learned.model("crisis").meta["threshold"]
+    threshold = crisis_encoder.meta()["threshold"]
     if in_flow:
         threshold = max(threshold, IN_FLOW_THRESHOLD)
     if score >= (threshold if lang == "en" else max(threshold, OTHER_LANGUAGE_THRESHOLD)):

@@ -69,11 +69,11 @@ def retrieval_table(scores: list[Scores]) -> str:
     return "\n".join(["| mode | questions | hit@1 | hit@5 | MRR@5 |", "|---|---|---|---|---|", *rows])
 
 
-def crisis_report(*, embedder) -> dict | None:
+def crisis_report() -> dict | None:
     """Crisis recall and false positives on the held-out test split (evals/crisis/learn/test.yaml)."""
     from evals.crisis.metrics import report
 
-    return report(embedder=embedder, split="test")
+    return report(split="test")
 
 
 def understanding_report(*, embedder) -> dict:
@@ -188,7 +188,7 @@ def run(*, retriever: Retriever, out: Path, store: Store, suite: Path = DIALOGUE
         "answers": len(answers), "generated": len(generated), "manager_lines": len(voices),
         "manager_in_character": sum(v["generated"] for v in voices),
         "manager_fallbacks": dict(Counter(v["refused"] for v in voices if not v["generated"]))}
-    crisis = crisis_report(embedder=retriever.index.embedder)
+    crisis = crisis_report()
     understanding = understanding_report(embedder=retriever.index.embedder)
     asked = ask_report(retriever=retriever, llm=llm)
     journeys = {}

@@ -8,7 +8,6 @@ import pytest
 
 from app import safety
 from app.prompts import texts
-from ingest.embed import Embedder
 
 # The product's own requests: a false alarm here pauses the very coaching Steady is for.
 CORE_REQUESTS = (
@@ -22,14 +21,9 @@ CORE_REQUESTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def embedder(models_dir) -> Embedder:
-    return Embedder(models_dir=models_dir)
-
-
 @pytest.mark.parametrize("text", CORE_REQUESTS)
-def test_the_products_core_requests_are_not_crises(text, embedder):
-    assert not safety.assess(text, embedder=embedder).crisis
+def test_the_products_core_requests_are_not_crises(text):
+    assert not safety.assess(text, classify=True).crisis
 
 
 @pytest.mark.parametrize(("text", "lang"), [
@@ -42,17 +36,17 @@ def test_the_products_core_requests_are_not_crises(text, embedder):
     ("Je veux en finir avec la vie", "fr"),
     ("No quiero seguir viviendo", "es"),
 ])
-def test_crises_no_pattern_named_are_caught_and_answered_in_their_language(text, lang, embedder):
-    found = safety.assess(text, embedder=embedder)
+def test_crises_no_pattern_named_are_caught_and_answered_in_their_language(text, lang):
+    found = safety.assess(text, classify=True)
     assert found.crisis, text
     assert found.lang == lang
     reply = safety.crisis_text(found)
     assert "988" in reply and "findahelpline.com" in reply
 
 
-def test_a_signal_spread_over_two_messages_is_caught(embedder):
-    alone = safety.assess("sunday night then.", embedder=embedder)
-    joined = safety.assess("sunday night then.", embedder=embedder,
+def test_a_signal_spread_over_two_messages_is_caught():
+    alone = safety.assess("sunday night then.", classify=True)
+    joined = safety.assess("sunday night then.", classify=True,
                            earlier=["I wrote letters to my family, one for each of them."])
     assert not alone.crisis and joined.crisis and joined.score > alone.score
 
@@ -63,14 +57,14 @@ def test_a_signal_spread_over_two_messages_is_caught(embedder):
     "shoot me an email when the sweep is done",
     "the pod keeps dying after the OOM",
 ])
-def test_jargon_idioms_and_negations_are_not_crises(text, embedder):
-    assert not safety.assess(text, embedder=embedder).crisis
+def test_jargon_idioms_and_negations_are_not_crises(text):
+    assert not safety.assess(text, classify=True).crisis
 
 
-def test_threats_to_others_get_their_own_reply(embedder):
-    result = safety.assess("I'm going to hurt my manager tomorrow", embedder=embedder)
+def test_threats_to_others_get_their_own_reply():
+    result = safety.assess("I'm going to hurt my manager tomorrow", classify=True)
     assert result.crisis and result.kind == "threat_to_others"
-    general = safety.crisis_text(safety.assess("I want to end my life", embedder=embedder))
+    general = safety.crisis_text(safety.assess("I want to end my life", classify=True))
     threat = safety.crisis_text(result)
     assert threat != general
     for reply in (general, threat):
@@ -86,9 +80,9 @@ def test_no_reply_in_any_language_invents_a_hotline_number():
         assert "findahelpline.com" in lexicon.reply["crisis"] and "988" in lexicon.reply["crisis"]
 
 
-def test_health_symptoms_get_the_nudge_and_crisis_wins(embedder):
+def test_health_symptoms_get_the_nudge_and_crisis_wins():
     assert safety.assess("I haven't slept properly in weeks and my chest feels tight").health
     assert safety.assess("I've been drinking every night to cope").kind == "health"
-    both = safety.assess("I can't sleep and I want to die", embedder=embedder)
+    both = safety.assess("I can't sleep and I want to die", classify=True)
     assert both.crisis and both.health
     assert not safety.assess("I dread opening my laptop").health

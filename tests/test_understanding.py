@@ -76,8 +76,11 @@ def test_a_question_mid_check_in_is_answered_and_the_check_in_resumes(chat):
 
 def test_the_trained_decisions_match_their_data():
     """Every artefact in app/trained was built from the labelled files as they are now (`steady train`)."""
+    from app import crisis_encoder
+
     for name in learned.SPECS:
-        assert learned.model(name).meta["data_hash"] == learned.data_hash(learned.SPECS[name]), name
+        meta = crisis_encoder.meta() if name == "crisis" else learned.model(name).meta
+        assert meta["data_hash"] == learned.data_hash(learned.SPECS[name]), name
 
 
 def test_a_reading_is_computed_once(engine):

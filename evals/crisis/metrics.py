@@ -27,7 +27,7 @@ def _rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
 
-def report(*, embedder, split: str = "test") -> dict:
+def report(*, split: str = "test") -> dict:
     """Recall per crisis kind and false positives per kind of ordinary message, on learn/<split>.yaml.
 
     {"split", "messages", "crisis": {"total", "caught", "recall", "by_kind": {kind: {...}}, "missed": [...]},
@@ -40,7 +40,7 @@ def report(*, embedder, split: str = "test") -> dict:
     fp_by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     missed, flagged = [], []
     for item in items:
-        result = safety.assess(item["text"], embedder=embedder, earlier=item.get("context") or [])
+        result = safety.assess(item["text"], classify=True, earlier=item.get("context") or [])
         counts = (crisis_by_kind if item["label"] == "crisis" else fp_by_kind)[item["kind"]]
         counts[0] += 1
         counts[1] += result.crisis
@@ -49,7 +49,7 @@ def report(*, embedder, split: str = "test") -> dict:
         elif item["label"] != "crisis" and result.crisis:
             flagged.append(item["text"])
     health = [(i["text"], i["label"]) for i in yaml.safe_load(MESSAGES.read_text(encoding="utf-8")) if i["label"] != "crisis"]
-    health_hits = [safety.assess(t, embedder=None).health for t, _ in health]
+    health_hits = [safety.assess(t).health for t, _ in health]
     caught = sum(c for _, c in crisis_by_kind.values())
     total = sum(t for t, _ in crisis_by_kind.values())
     fp_total = sum(t for t, _ in fp_by_kind.values())
@@ -65,24 +65,21 @@ def report(*, embedder, split: str = "test") -> dict:
         "health": {"total": sum(label == "health" for _, label in health),
                    "caught": sum(h for h, (_, label) in zip(health_hits, health, strict=True) if label == "health"),
                    "flagged_none": sum(h for h, (_, label) in zip(health_hits, health, strict=True) if label == "none")},
-        "languages": languages(embedder=embedder),
+        "languages": languages(),
     }
 
 
-def languages(*, embedder) -> dict[str, dict[str, list[int]]]:
+def languages() -> dict[str, dict[str, list[int]]]:
     """Each lexicon file's own examples: crisis caught and calm flagged, per language."""
     found = {}
     for path in sorted((safety.LEXICON_DIR).glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        crisis = [safety.assess(t, embedder=embedder).crisis for t in data["examples"]["crisis"]]
-        calm = [safety.assess(t, embedder=embedder).crisis for t in data["examples"]["calm"]]
+        crisis = [safety.assess(t, classify=True).crisis for t in data["examples"]["crisis"]]
+        calm = [safety.assess(t, classify=True).crisis for t in data["examples"]["calm"]]
         found[data["lang"]] = {"crisis": [sum(crisis), len(crisis)], "calm": [sum(calm), len(calm)]}
     return found
 
 
 if __name__ == "__main__":
-    from app.settings import settings
-    from ingest.embed import Embedder
-
-    scores = report(embedder=Embedder(models_dir=settings().data_dir / "models"), split=(sys.argv[1:] or ["test"])[0])
+    scores = report(split=(sys.argv[1:] or ["test"])[0])
     print(json.dumps(scores, indent=2, ensure_ascii=False))
