@@ -323,8 +323,11 @@ def train_command(decisions: tuple[str, ...]) -> None:
     unknown = [d for d in decisions if d not in learned.SPECS]
     if unknown:
         _fail(f"Unknown decision {unknown[0]!r}; choose from {', '.join(learned.SPECS)}.")
-    embedder = ready_index(data_dir=settings().data_dir, server=settings().chroma_url, say=_say).embedder
-    for name in decisions or tuple(learned.SPECS):
+    names = decisions or tuple(learned.SPECS)
+    # The crisis encoder tokenizes for itself; the other decisions learn over the index's embedder.
+    embedder = (ready_index(data_dir=settings().data_dir, server=settings().chroma_url, say=_say).embedder
+                if set(names) - {"crisis"} else None)
+    for name in names:
         if name == "crisis":
             from app import crisis_encoder
 

@@ -34,6 +34,7 @@ MAX_TOKENS = 96  # a message and the two before it; longer text is cut, as at tr
 SCALE = 10.0  # the unit-length sentence vector is scaled before the linear head, so its logits can be sure
 EVERYDAY_FALSE_ALARMS = 0.01  # the threshold: the lowest at which at most this share of everyday dev messages is flagged
 _LOADING = threading.Lock()
+_LOADED = None  # (session, tokenizer) once loaded
 
 
 @cache
@@ -41,22 +42,24 @@ def meta() -> dict:
     return json.loads(META.read_text(encoding="utf-8"))
 
 
-@cache
 def _session():
-    import onnxruntime
-    from tokenizers import Tokenizer
-
-    from ingest.embed import weights_dir
-
+    """The int8 export and the tokenizer, loaded once per process (concurrent first turns build one)."""
+    global _LOADED
+    if _LOADED is not None:
+        return _LOADED
     with _LOADING:
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see ingest/embed.py
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(str(MODEL), sess_options=options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)  # and no padding: texts are run one at a time
-        return session, tokenizer
+        if _LOADED is None:
+            from ingest.embed import bundled_tokenizer, onnx_session
+
+            # No padding: texts are run one at a time (see probabilities).
+            _LOADED = onnx_session(MODEL), bundled_tokenizer(max_tokens=MAX_TOKENS)
+        return _LOADED
+
+
+def _forget_session() -> None:
+    global _LOADED
+    with _LOADING:
+        _LOADED = None
 
 
 def probabilities(texts: list[str]) -> np.ndarray:
@@ -147,7 +150,7 @@ def train(*, say: Callable[[str], None] = print) -> dict:
         say(f"crisis encoder: epoch {epoch + 1} of {EPOCHS} done")
     _export(model, tokenizer, quantize=lambda source, target: quantize_dynamic(
         str(source), str(target), weight_type=QuantType.QInt8))
-    _session.cache_clear()
+    _forget_session()
     threshold, figures = calibrate(dev)
     found = {"data_hash": data_hash(spec), "seed": SEED, "epochs": EPOCHS, "threshold": round(threshold, 6),
              "train": len(rows), "dev": len(dev), "dev_figures": figures}

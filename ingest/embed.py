@@ -82,6 +82,28 @@ def export_onnx(target: Path) -> None:
 _LOADING = threading.Lock()
 
 
+def onnx_session(path: Path):  # -> onnxruntime.InferenceSession
+    """An onnxruntime session on the CPU, set up for a 2-core machine shared with a web server."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    # Idle threads that spin steal the CPU from everything else on a 2-core machine (the web
+    # server, other sessions): without spinning, a query's p95 fell from ~50 ms to ~11 ms under load.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def bundled_tokenizer(*, max_tokens: int):  # -> tokenizers.Tokenizer
+    """The bundled model's own tokenizer, cutting text at max_tokens (padding is the caller's choice)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_tokens)
+    return tokenizer
+
+
 class Embedder(Embeddings):
     """LangChain embeddings over the ONNX export; normalised mean pooling, as the model card does."""
 
@@ -99,23 +121,11 @@ class Embedder(Embeddings):
                 self._load_now()
 
     def _load_now(self) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
         if not self.onnx_path.exists():
             export_onnx(self.onnx_path)
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        # Idle threads that spin steal the CPU from everything else on a 2-core machine (the web
-        # server, other sessions): without spinning, a query's p95 fell from ~50 ms to ~11 ms under load.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(
-            str(self.onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-        tokenizer = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
+        session = onnx_session(self.onnx_path)
+        tokenizer = bundled_tokenizer(max_tokens=MAX_TOKENS)
         pad = json.loads((weights_dir() / "tokenizer_config.json").read_text()).get("pad_token", "[PAD]")
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)
         tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
         self._tokenizer = tokenizer
         self._session = session  # last: a non-None session means the embedder is ready
