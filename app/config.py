@@ -21,6 +21,7 @@ PRIVACY_ENV = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "GRADIO_ANALYTICS_ENABLED": "False",
+    "GRADIO_RUN_HISTORY": "False",  # runs (the person's words) kept in the browser's localStorage
     "TOKENIZERS_PARALLELISM": "false",
     # onnxruntime (1.32+) queues and uploads usage events unless told not to.
     "ORT_DISABLE_TELEMETRY": "1",

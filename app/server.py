@@ -62,6 +62,9 @@ def make_app(*, conversations: Conversations, config: GateConfig):
     app = gr.mount_gradio_app(
         app, demo, path="/", auth_dependency=lambda request: owner_of(request.scope), footer_links=[],
         show_error=False, ssr_mode=False, pwa=False, mcp_server=False, theme=theme, css=CSS, head=HEAD,
+        # Gradio 6 would keep each run's inputs and outputs (the person's words, the whole chat) in the
+        # browser's localStorage, and offer to upload them to a Hugging Face bucket.
+        run_history=False,
     )
     return Gate(app, config=config)
 

@@ -29,6 +29,9 @@ from app.sessions import (
 from app.store import NotYourSession, SessionSummary, StoreFull
 
 QUICK_REPLY_SLOTS = 6
+# The chat shows the latest messages only, so a turn costs the browser the same at message 4 and 400
+# (the whole conversation was sent and re-rendered every turn); earlier ones are a click away.
+CHAT_WINDOW = 60
 MAX_CASE_CHARS = 300  # one part of the rehearsal's case: a phrase, not an essay
 # Throwaway turns answered (and not stored) before the server opens, so what loads lazily on a
 # first use (phrase banks, prompt files) is not paid by the first person's first message.
@@ -93,11 +96,17 @@ def session_id_ok(value: object) -> bool:
 
 # --- what each part of the page shows, as plain data (tested without a browser) ------------------
 
-def chat_messages(history: list[dict]) -> list[dict]:
-    """The conversation as Gradio chat messages, one per stored message (so index == position)."""
+def shown_from(history: list[dict], *, everything: bool = False) -> int:
+    """The position of the first message the chat shows: the latest CHAT_WINDOW, or all of them."""
+    return 0 if everything else max(0, len(history) - CHAT_WINDOW)
+
+
+def chat_messages(history: list[dict], *, start: int = 0) -> list[dict]:
+    """The conversation from position `start` as Gradio chat messages, one per stored message (so a
+    message's index in the chat plus `start` is its position)."""
     words = texts("web")
     out = []
-    for turn in history:
+    for turn in history[start:]:
         if turn.get("role") == "user":
             out.append({"role": "user", "content": turn.get("text", "")})
             continue
@@ -110,10 +119,10 @@ def chat_messages(history: list[dict]) -> list[dict]:
     return out
 
 
-def feedback_values(history: list[dict], feedback: dict[int, str | None]) -> list[str | None]:
-    """Gradio's per-answer feedback list ("Like"/"Dislike"/None), in order of Steady's answers."""
+def feedback_values(history: list[dict], feedback: dict[int, str | None], *, start: int = 0) -> list[str | None]:
+    """Gradio's per-answer feedback list ("Like"/"Dislike"/None), in order of the answers shown from `start`."""
     shown = {"up": "Like", "down": "Dislike"}
-    return [shown.get(feedback.get(i) or "") for i, turn in enumerate(history) if turn.get("role") != "user"]
+    return [shown.get(feedback.get(i) or "") for i, turn in enumerate(history) if i >= start and turn.get("role") != "user"]
 
 
 def last_mode(history: list[dict]) -> str | None:
@@ -238,9 +247,12 @@ def build(*, conversations: Conversations):
 
     with gr.Blocks(title=words["title"], analytics_enabled=False) as demo:
         sid = gr.State(None)
+        everything = gr.State(False)  # the person asked to see the whole conversation, not only its latest part
+        first = gr.State(0)  # the position of the chat's first message (a thumb's index is counted from it)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 gr.Markdown(f"# {words['title']}\n{words['tagline']}", elem_id="steady-header")
+                earlier = gr.Button(visible=False, size="sm", variant="secondary", elem_id="steady-earlier")
                 chat = gr.Chatbot(
                     label=words["title"], show_label=False, height="62vh", min_height=320, layout="bubble",
                     placeholder=welcome.text, feedback_options=("Like", "Dislike"), buttons=["copy"],
@@ -287,17 +299,21 @@ def build(*, conversations: Conversations):
                                                        elem_id="steady-delete-cancel")
                         deleted = gr.Markdown(visible=False, elem_id="steady-deleted")
 
-        view_outputs = [chat, *slots, tabs, sources, checkin, script, downloads, past, case_box, *fields.values()]
+        view_outputs = [chat, first, earlier, *slots, tabs, sources, checkin, script, downloads, past, case_box,
+                        *fields.values()]
 
-        def view(session_id: str, who: str) -> dict:
+        def view(session_id: str, who: str, full: bool = False) -> dict:
             """Every part of the page for the owner's session, from what is stored."""
             session = conversations.load(session_id, who)
             feedback = conversations.feedback_of(session_id, owner=who)
             choices = current_choices(session.history, welcome.choices)
             script_state = rehearsal_documents(session)
+            start = shown_from(session.history, everything=full)
             out = {
-                chat: gr.Chatbot(value=chat_messages(session.history),
-                                 feedback_value=feedback_values(session.history, feedback)),
+                chat: gr.Chatbot(value=chat_messages(session.history, start=start),
+                                 feedback_value=feedback_values(session.history, feedback, start=start)),
+                first: start,
+                earlier: gr.Button(words["earlier"].format(n=start), visible=start > 0),
                 sources: sources_html(latest_citations(session.history)),
                 checkin: checkin_html(latest_state(session.history, "pressures")),
                 script: script_markdown(script_state),
@@ -328,13 +344,14 @@ def build(*, conversations: Conversations):
             session_id = mine(None, who)
             return {sid: session_id, **view(session_id, who)}
 
-        def on_turn(text, session_id, request: gr.Request):
+        def on_turn(text, session_id, full, request: gr.Request):
             who = owner(request)
             if not (text or "").strip():
                 yield {box: ""}
                 return
             session_id = mine(session_id, who)
-            shown = chat_messages(conversations.load(session_id, who).history)
+            history = conversations.load(session_id, who).history
+            shown = chat_messages(history, start=shown_from(history, everything=full))
             messages = [*shown, {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
             hidden = {slot: gr.Button(visible=False) for slot in slots}
             yield {sid: session_id, box: "", chat: messages, **hidden}
@@ -348,12 +365,12 @@ def build(*, conversations: Conversations):
             except StoreFull:
                 # Nothing was stored or answered: the words go back into the box to send again.
                 gr.Warning(words["disk_full"], duration=None)
-                yield {**view(session_id, who), box: text}
+                yield {**view(session_id, who, full), box: text}
                 return
             except NotYourSession:
                 yield {box: text, **view(new_id(), who)}
                 return
-            yield view(session_id, who)
+            yield view(session_id, who, full)
 
         def on_update_case(data: dict, request: gr.Request):
             """The Script tab's fields: the parts that changed go to the engine as one /case message."""
@@ -365,17 +382,21 @@ def build(*, conversations: Conversations):
             if not lines:
                 gr.Info(words["case"]["unchanged"])
                 return
-            yield from on_turn("\n".join(["/case", *lines]), session_id, request)
+            yield from on_turn("\n".join(["/case", *lines]), session_id, data[everything], request)
 
-        def on_like(session_id, data: gr.LikeData, request: gr.Request):
+        def on_like(session_id, start, data: gr.LikeData, request: gr.Request):
             who = owner(request)
-            if not session_id_ok(session_id) or not isinstance(data.index, int):
+            if not session_id_ok(session_id) or not isinstance(data.index, int) or not isinstance(start, int):
                 return
             value = {True: "up", False: "down", "Like": "up", "Dislike": "down"}.get(data.liked)
-            conversations.feedback(session_id, owner=who, seq=data.index, value=value)
+            conversations.feedback(session_id, owner=who, seq=start + data.index, value=value)
 
         # Gradio finds these parameters by their annotations, which postponed annotations leave as strings.
-        for handler in (on_load, on_turn, on_like, on_update_case):
+        def on_earlier(session_id, request: gr.Request):
+            who = owner(request)
+            return {everything: True, **view(mine(session_id, who), who, full=True)}
+
+        for handler in (on_load, on_turn, on_like, on_update_case, on_earlier):
             handler.__annotations__["request"] = gr.Request
         on_like.__annotations__["data"] = gr.LikeData
 
@@ -383,17 +404,18 @@ def build(*, conversations: Conversations):
             who = owner(request)
             if not session_id_ok(chosen) or conversations.store.owner_of(session_id=chosen) != who:
                 return {}
-            return {sid: chosen, **view(chosen, who)}
+            return {sid: chosen, everything: False, **view(chosen, who)}
 
         def on_new(request: gr.Request):
             session_id = new_id()
-            return {sid: session_id, **view(session_id, owner(request)), deleted: gr.Markdown(visible=False)}
+            return {sid: session_id, everything: False, **view(session_id, owner(request)),
+                    deleted: gr.Markdown(visible=False)}
 
         def on_delete_confirmed(request: gr.Request):
             who = owner(request)
             conversations.forget(owner=who)  # this owner's conversations only
             session_id = new_id()
-            return {sid: session_id, **view(session_id, who), confirm: gr.Group(visible=False),
+            return {sid: session_id, everything: False, **view(session_id, who), confirm: gr.Group(visible=False),
                     deleted: gr.Markdown(words["history"]["deleted"], visible=True)}
 
         for handler in (on_open, on_new, on_delete_confirmed):
@@ -404,14 +426,15 @@ def build(*, conversations: Conversations):
         demo.load(on_load, outputs=[sid, *view_outputs], show_progress="hidden")
         # The box is disabled while a turn runs and a pressed quick reply hides, so either would leave
         # the keyboard on the page body: focus goes back to the box once the answer is in.
-        box.submit(on_turn, inputs=[box, sid], **turn_io).then(None, js=FOCUS_INPUT)
+        box.submit(on_turn, inputs=[box, sid, everything], **turn_io).then(None, js=FOCUS_INPUT)
         for slot in slots:
-            slot.click(on_turn, inputs=[slot, sid], **turn_io).then(None, js=FOCUS_INPUT)
-        update.click(on_update_case, inputs={sid, *fields.values()}, **turn_io).then(None, js=FOCUS_INPUT)
-        chat.like(on_like, inputs=[sid], outputs=None, show_progress="hidden")
-        open_btn.click(on_open, inputs=[past], outputs=[sid, *view_outputs]).then(None, js=FOCUS_INPUT)
-        new_btn.click(on_new, outputs=[sid, *view_outputs, deleted]).then(None, js=FOCUS_INPUT)
+            slot.click(on_turn, inputs=[slot, sid, everything], **turn_io).then(None, js=FOCUS_INPUT)
+        update.click(on_update_case, inputs={sid, everything, *fields.values()}, **turn_io).then(None, js=FOCUS_INPUT)
+        chat.like(on_like, inputs=[sid, first], outputs=None, show_progress="hidden")
+        earlier.click(on_earlier, inputs=[sid], outputs=[everything, *view_outputs], show_progress="hidden")
+        open_btn.click(on_open, inputs=[past], outputs=[sid, everything, *view_outputs]).then(None, js=FOCUS_INPUT)
+        new_btn.click(on_new, outputs=[sid, everything, *view_outputs, deleted]).then(None, js=FOCUS_INPUT)
         delete_btn.click(lambda: gr.Group(visible=True), outputs=[confirm])
         cancel_btn.click(lambda: gr.Group(visible=False), outputs=[confirm])
-        confirm_btn.click(on_delete_confirmed, outputs=[sid, *view_outputs, confirm, deleted])
+        confirm_btn.click(on_delete_confirmed, outputs=[sid, everything, *view_outputs, confirm, deleted])
     return demo

@@ -110,35 +110,49 @@ def open_app(page, url: str) -> None:
     page.locator("#steady-quick button").first.wait_for(state="visible", timeout=30_000)
 
 
+# How many messages the conversation has: the ones in the chat plus the earlier ones the page keeps folded
+# away (their number is on the "Show the N earlier messages" button).
+MESSAGES = f"""() => {{
+  const earlier = document.querySelector('#steady-earlier');
+  const folded = earlier && earlier.offsetParent !== null ? parseInt(earlier.innerText.match(/\\d+/)[0], 10) : 0;
+  return folded + document.querySelectorAll('{BOTS}, {USERS}').length;
+}}"""
+
+
+def messages(page) -> int:
+    return page.evaluate(MESSAGES)
+
+
 def send(page, text: str, *, choices: bool = True, timeout: float = 30_000) -> str:
     """Type a message, press Enter, and return Steady's answer once it is complete on the page."""
-    before = page.locator(BOTS).count()
+    before = messages(page)
     page.fill(INPUT, text)
     page.press(INPUT, "Enter")
-    return wait_for_answer(page, count=before + 1, choices=choices, timeout=timeout)
+    return wait_for_answer(page, count=before + 2, choices=choices, timeout=timeout)
 
 
 def click_choice(page, label: str, *, timeout: float = 30_000) -> str:
-    before = page.locator(BOTS).count()
+    before = messages(page)
     page.locator("#steady-quick button", has_text=label).first.click()
-    return wait_for_answer(page, count=before + 1, timeout=timeout)
+    return wait_for_answer(page, count=before + 2, timeout=timeout)
 
 
 def wait_for_answer(page, *, count: int, choices: bool = True, timeout: float = 30_000) -> str:
-    """Wait for answer number `count`; with `choices`, until its quick replies are shown too.
+    """Wait until the conversation has `count` messages, the last an answer with words in it; with
+    `choices`, until its quick replies are shown too.
 
     A turn hides the quick replies when it starts and shows the new ones with the finished answer,
     so their return marks the end of a streamed answer (whose first words appear much earlier).
     """
     page.wait_for_function(
-        """([selector, n, choices]) => {
-             const b = document.querySelectorAll(selector);
-             if (b.length < n || b[n - 1].innerText.trim().length === 0) return false;
+        f"""([bots, n, choices]) => {{
+             const b = document.querySelectorAll(bots);
+             if (({MESSAGES})() < n || b.length === 0 || b[b.length - 1].innerText.trim().length === 0) return false;
              return !choices || [...document.querySelectorAll('#steady-quick button')].some(e => e.offsetParent !== null);
-           }""",
+           }}""",
         arg=[BOTS, count, choices], timeout=timeout,
     )
-    return page.locator(BOTS).nth(count - 1).inner_text()
+    return page.locator(BOTS).last.inner_text()
 
 
 def open_tab(page, name: str) -> None:
