@@ -10,6 +10,8 @@ model is never consulted. All wording is in prompts/checkin.yaml.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from app.lines import matches
 from app.prompts import texts
@@ -23,6 +25,38 @@ UNCERTAIN = (0.30, 0.85)  # pressures scoring in this band are worth a follow-up
 OPEN_WEIGHT = 0.2  # once a pressure was asked about directly, the person's answer decides
 SEARCH_K = 8
 ELAPSED = re.compile(r"\b(?:for|since|been|past|last|ago|lately|now|started|began|whole|all)\b")
+
+
+class Step(StrEnum):
+    OPEN = "open"  # the open question: what weighs on you
+    PROBE = "probe"  # how often one pressure comes up
+    TEST = "test"  # one part of the situational / structural test
+    RESULT = "result"
+
+
+@dataclass
+class CheckIn:
+    """What the check-in has heard so far. The pressures, verdict and scope a reply shows are derived
+    from it (pressures(), _verdict(), _scope()), never stored beside it."""
+
+    step: Step = Step.OPEN
+    about: str = ""  # the pressure being probed (PROBE) or the test's part being asked (TEST)
+    heard: dict[str, float] = field(default_factory=dict)  # pressures said in the person's own words
+    probed: dict[str, float] = field(default_factory=dict)  # pressures asked about directly, and the answer
+    queue: list[str] = field(default_factory=list)  # pressures still to ask about
+    test: dict[str, str] = field(default_factory=dict)  # the test's answers: follows / duration / scope
+    asked_again: list[str] = field(default_factory=list)  # test parts already asked a second time
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> CheckIn:
+        if "asking" in data:  # stored before the state was typed: "probe:<pressure>", "test:<part>", "open", "done"
+            data = {**data, "about": data["asking"].partition(":")[2], "heard": data.get("open", {})}
+        return cls(step=Step(data.get("step", Step.OPEN)), about=data.get("about", ""), heard=dict(data.get("heard", {})),
+                   probed=dict(data.get("probed", {})), queue=list(data.get("queue", [])),
+                   test=dict(data.get("test", {})), asked_again=list(data.get("asked_again", [])))
 
 
 def _words() -> dict:
@@ -78,67 +112,65 @@ def _is_stop(text: str) -> bool:
 # --- the flow -------------------------------------------------------------------------------------
 
 
-def start(*, retriever: Retriever, seed: Reading | None = None) -> tuple[dict, Reply]:
+def start(*, retriever: Retriever, seed: Reading | None = None) -> tuple[CheckIn, Reply]:
     """A fresh check-in. `seed` is the reading of an opening the person already wrote ("I feel burnt out")."""
-    memory = {"step": "open", "open": {}, "probed": {}, "queue": [], "test": {}, "asking": "open"}
+    memory = CheckIn()
     if seed:
         return memory, _after_free_text(memory, seed, retriever=retriever)
     words = _words()
     return memory, _question(memory, words["open_question"], [*words["starters"]])
 
 
-def turn(memory: dict, reading: Reading, *, retriever: Retriever) -> Reply:
+def turn(memory: CheckIn, reading: Reading, *, retriever: Retriever) -> Reply:
     words = _words()
     text = reading.text
     if text == words["restart_choice"] or reading.wants("start_over"):
-        memory.clear()
         fresh, reply = start(retriever=retriever)
-        memory.update(fresh)
+        memory.__dict__.update(fresh.__dict__)  # the session keeps the same check-in, started afresh
         return reply
-    if memory["step"] == "result" or _is_stop(text) or reading.wants("show_result", "stop"):
+    if memory.step is Step.RESULT or _is_stop(text) or reading.wants("show_result", "stop"):
         return _result(memory, retriever)
-    asking = memory["asking"]
-    if asking == "open":
+    if memory.step is Step.OPEN:
         return _after_free_text(memory, reading, retriever=retriever)
-    if asking.startswith("probe:"):
-        pid = asking.split(":", 1)[1]
+    if memory.step is Step.PROBE:
+        pid = memory.about
         value = _frequency(text)
         if value is None and not read_test(text):  # answered in words: do they speak of this pressure?
             value = reading.pressures[pid]
         if value is not None:
-            memory["probed"][pid] = value
+            memory.probed[pid] = value
         if text not in words["frequency_choices"]:  # words in passing count for the other pressures
             _absorb(memory, reading, skip=pid)
         return _next(memory, retriever)
-    key = asking.split(":", 1)[1]
+    key = memory.about
     choices = words["test"][key]["choices"]
     value = (choices[text] or "unsure") if text in choices else _test_answer(key, reading)
     if text not in choices:
         _absorb(memory, reading, skip_test=key)
-    if value == "unsure" and key not in memory.setdefault("asked_again", []) and text not in choices:
+    if value == "unsure" and key not in memory.asked_again and text not in choices:
         # Not sure: asked once more in other words, then it stays "not clear" rather than guessed.
-        memory["asked_again"].append(key)
+        memory.asked_again.append(key)
         part = words["test"][key]
         return _question(memory, part["again"], list(part["choices"]))
-    memory["test"][key] = value
+    memory.test[key] = value
     return _next(memory, retriever)
 
 
-def _absorb(memory: dict, reading: Reading, *, skip: str | None = None, skip_test: str | None = None) -> None:
+def _absorb(memory: CheckIn, reading: Reading, *, skip: str | None = None, skip_test: str | None = None) -> None:
     """Anything said in passing counts: pressures it mentions and test answers it contains."""
     if reading.text in _choice_texts():  # a quick reply pressed at another moment says nothing more
         return
     for pid, score in reading.pressures.items():
         if pid != skip:
-            memory["open"][pid] = max(memory["open"].get(pid, 0.0), score)
+            memory.heard[pid] = max(memory.heard.get(pid, 0.0), score)
     passing = read_test(reading.text)
     # A duration in passing counts only when it says how long this has gone on ("for a year", "since
     # march"), not when it looks ahead ("AI will do my job in two years").
     if reading.duration is not None and ELAPSED.search(reading.normal):
         passing["duration"] = reading.duration.bucket
     for key, value in passing.items():
-        if key != skip_test and memory["test"].get(key, "unsure") == "unsure":
-            memory["test"][key] = value
+        if key != skip_test and memory.test.get(key, "unsure") == "unsure":
+            memory.test[key] = value
 
 
 def _choice_texts() -> set[str]:
@@ -147,35 +179,33 @@ def _choice_texts() -> set[str]:
             words["stop_choice"], *words["next_choices"]}
 
 
-def _after_free_text(memory: dict, reading: Reading, *, retriever: Retriever) -> Reply:
+def _after_free_text(memory: CheckIn, reading: Reading, *, retriever: Retriever) -> Reply:
     words = _words()
     _absorb(memory, reading)
-    ranked = sorted(memory["open"].items(), key=lambda kv: kv[1], reverse=True)
+    ranked = sorted(memory.heard.items(), key=lambda kv: kv[1], reverse=True)
     uncertain = [pid for pid, s in ranked[:4] if UNCERTAIN[0] <= s < UNCERTAIN[1]]
     if not ranked or ranked[0][1] < UNCERTAIN[0]:  # nothing clear yet: ask about the commonest ones
-        memory["queue"] = ["workload", "keeping_up"]
-        lead = words["heard_prefix"] if memory["test"] else words["vague"]
+        memory.queue = ["workload", "keeping_up"]
+        lead = words["heard_prefix"] if memory.test else words["vague"]
     else:
-        memory["queue"] = uncertain[:MAX_PROBES]
+        memory.queue = uncertain[:MAX_PROBES]
         clear = ranked[0][1] >= words["heard_clear"]
         lead = " ".join([words["heard_prefix"], *([words["pressures"][ranked[0][0]]["heard"]] if clear else [])])
     return _next(memory, retriever, lead=lead)
 
 
-def _next(memory: dict, retriever: Retriever, *, lead: str = "") -> Reply:
+def _next(memory: CheckIn, retriever: Retriever, *, lead: str = "") -> Reply:
     words = _words()
-    while memory["queue"]:
-        pid = memory["queue"].pop(0)
-        if pid in memory["probed"]:
+    while memory.queue:
+        pid = memory.queue.pop(0)
+        if pid in memory.probed:
             continue
-        memory["step"] = "probe"
-        memory["asking"] = f"probe:{pid}"
+        memory.step, memory.about = Step.PROBE, pid
         question = f"{words['probe_intro']} {words['pressures'][pid]['probe']}"
         return _question(memory, _join(lead, question), list(words["frequency_choices"]))
     for key, part in words["test"].items():
-        if key not in memory["test"] and not (key == "scope" and _verdict(memory) == "situational"):
-            memory["step"] = "test"
-            memory["asking"] = f"test:{key}"
+        if key not in memory.test and not (key == "scope" and _verdict(memory) == "situational"):
+            memory.step, memory.about = Step.TEST, key
             return _question(memory, _join(lead, part["question"]), list(part["choices"]))
     return _result(memory, retriever, lead=lead)
 
@@ -184,26 +214,26 @@ def _join(*parts: str) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _question(memory: dict, text: str, choices: list[str]) -> Reply:
+def _question(memory: CheckIn, text: str, choices: list[str]) -> Reply:
     return Reply(mode="checkin", text=text, choices=[*choices, _words()["stop_choice"]], state=_state(memory))
 
 
 # --- scoring and the result --------------------------------------------------------------------------
 
 
-def pressures(memory: dict) -> dict[str, float]:
+def pressures(memory: CheckIn) -> dict[str, float]:
     scores = {}
     for pid in pressure_ids():
-        said = memory["open"].get(pid, 0.0)
-        asked = memory["probed"].get(pid)
+        said = memory.heard.get(pid, 0.0)
+        asked = memory.probed.get(pid)
         scores[pid] = round(said if asked is None else OPEN_WEIGHT * said + (1 - OPEN_WEIGHT) * asked, 3)
     return scores
 
 
-def _verdict(memory: dict) -> str | None:
+def _verdict(memory: CheckIn) -> str | None:
     """The guidance's test: would it follow you to another team; does it outlast a quarter or two.
     When the two disagree, the follow-you question decides: the guidance calls it the reliable test."""
-    follows, duration = memory["test"].get("follows"), memory["test"].get("duration")
+    follows, duration = memory.test.get("follows"), memory.test.get("duration")
     if follows in ("yes", "no"):
         return "structural" if follows == "yes" else "situational"
     if duration in ("long", "short"):
@@ -211,17 +241,17 @@ def _verdict(memory: dict) -> str | None:
     return None
 
 
-def _explain(memory: dict, verdict: str | None) -> str:
+def _explain(memory: CheckIn, verdict: str | None) -> str:
     words = _words()
-    reasons = [words["reasons"][key][value] for key, value in memory["test"].items()
+    reasons = [words["reasons"][key][value] for key, value in memory.test.items()
                if value in words["reasons"].get(key, {})]
     return words["verdicts"][verdict or "unknown"].strip().format(reasons=" and ".join(reasons))
 
 
-def _scope(memory: dict, top: list[str]) -> str | None:
+def _scope(memory: CheckIn, top: list[str]) -> str | None:
     if _verdict(memory) != "structural":
         return None
-    said = memory["test"].get("scope")
+    said = memory.test.get("scope")
     if said in ("role", "company"):
         return said
     if top:
@@ -229,23 +259,23 @@ def _scope(memory: dict, top: list[str]) -> str | None:
     return None
 
 
-def top_of(memory: dict) -> list[str]:
+def top_of(memory: CheckIn) -> list[str]:
     """The pressures a check-in found so far (used to seed a rehearsal's case)."""
-    return _top(memory) if memory.get("open") is not None else []
+    return _top(memory)
 
 
-def _top(memory: dict) -> list[str]:
+def _top(memory: CheckIn) -> list[str]:
     """The pressures to name: confirmed by a direct answer, or said clearly enough not to need one."""
     words = _words()
     ranked = sorted(pressures(memory).items(), key=lambda kv: kv[1], reverse=True)
-    needed = {pid: words["top_threshold"] if pid in memory["probed"] else words["top_unasked"] for pid, _ in ranked}
+    needed = {pid: words["top_threshold"] if pid in memory.probed else words["top_unasked"] for pid, _ in ranked}
     return [pid for pid, s in ranked if s >= needed[pid]][: words["max_top"]]
 
 
-def _state(memory: dict) -> dict:
+def _state(memory: CheckIn) -> dict:
     top = _top(memory)
-    return {"flow": "checkin", "step": memory["step"], "pressures": pressures(memory), "verdict": _verdict(memory),
-            "scope": _scope(memory, top), "done": memory["step"] == "result"}
+    return {"flow": "checkin", "step": memory.step.value, "pressures": pressures(memory), "verdict": _verdict(memory),
+            "scope": _scope(memory, top), "done": memory.step is Step.RESULT}
 
 
 def choose_levers(top: list[str], verdict: str | None) -> list[str]:
@@ -282,10 +312,9 @@ def _cite(retriever: Retriever, *, search: str, quotes: list[str]) -> Passage | 
     return found[0] if found else None
 
 
-def _result(memory: dict, retriever: Retriever, *, lead: str = "") -> Reply:
+def _result(memory: CheckIn, retriever: Retriever, *, lead: str = "") -> Reply:
     words = _words()
-    memory["step"] = "result"
-    memory["asking"] = "done"
+    memory.step, memory.about = Step.RESULT, ""
     top = _top(memory)
     verdict = _verdict(memory)
     state = _state(memory)

@@ -31,16 +31,23 @@ class Session:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     mode: str = "ask"
     history: list[dict] = field(default_factory=list)  # {"role": "user"|"steady", "text", "mode", ...}
-    state: dict = field(default_factory=dict)  # per-mode flow state, e.g. state["ask"]["last_query"]
+    checkin: checkin.CheckIn | None = None
+    rehearsal: rehearse.Rehearsal | None = None
+    state: dict = field(default_factory=dict)  # the rest, small and plain: state["ask"]["last_query"], ["crisis"], ...
 
-    def to_json(self) -> dict:
-        """Everything needed to resume the session later (the web app stores this)."""
-        return {"session_id": self.session_id, "mode": self.mode, "history": self.history, "state": self.state}
+    def stored_state(self) -> dict:
+        """What the session database keeps besides the history: the one place flow state is serialised."""
+        flows = {"checkin": self.checkin, "rehearse": self.rehearsal}
+        return {**self.state, **{name: flow.to_json() for name, flow in flows.items() if flow is not None}}
 
     @classmethod
-    def from_json(cls, data: dict) -> Session:
-        return cls(session_id=data["session_id"], mode=data.get("mode", "ask"),
-                   history=list(data.get("history", [])), state=dict(data.get("state", {})))
+    def restore(cls, *, session_id: str, mode: str, history: list[dict], state: dict) -> Session:
+        """The session as stored_state() and the history left it."""
+        state = dict(state)
+        found, rehearsal = state.pop("checkin", None), state.pop("rehearse", None)
+        return cls(session_id=session_id, mode=mode, history=history, state=state,
+                   checkin=checkin.CheckIn.from_json(found) if found else None,
+                   rehearsal=rehearse.Rehearsal.from_json(rehearsal) if rehearsal else None)
 
 
 class Engine:
@@ -163,17 +170,17 @@ class Engine:
             if handled is not None:
                 return handled
         if session.mode == "checkin":
-            memory = session.state["checkin"]
-            if memory["step"] == "result" and not request and text not in texts("checkin")["next_choices"]:
+            memory = session.checkin
+            if memory.step is checkin.Step.RESULT and not request and text not in texts("checkin")["next_choices"]:
                 session.mode = "ask"  # typed after the result: the person moved on to a question
                 return (yield from self._ask(session, reading))
             if reading.wants("question", "offdomain", at_least=0.6):
                 return (yield from self._aside(session, reading))
             return checkin.turn(memory, reading, retriever=self.retriever)
         if session.mode == "rehearse":
-            memory = session.state["rehearse"]
-            if memory["stage"] == "case" and reading.wants("question", "offdomain", at_least=0.6) \
-                    or memory["stage"] == "roleplay" and reading.wants("question", "offdomain", at_least=0.8):
+            memory = session.rehearsal
+            if memory.stage is rehearse.Stage.CASE and reading.wants("question", "offdomain", at_least=0.6) \
+                    or memory.stage is rehearse.Stage.ROLEPLAY and reading.wants("question", "offdomain", at_least=0.8):
                 return (yield from self._aside(session, reading))
             reply = rehearse.turn(memory, reading)
             if self.llm is not None and reply.state.get("voice"):
@@ -197,15 +204,14 @@ class Engine:
     def _request(self, session: Session, request: str, reading: Reading) -> Reply | None:
         """Do what the person asked of the app; None when the current flow handles it itself."""
         mode = session.mode
-        flow = session.state.get(mode) or {}
         if request == "help":
             return Reply(mode=mode, text=texts("engine")["help"], choices=_current_choices(session))
-        if request == "checkin" and (mode != "checkin" or flow.get("step") == "result"):
+        if request == "checkin" and (mode != "checkin" or "checkin" in _done(session)):
             return self._command(session, "/checkin")
         if request == "rehearse" and mode != "rehearse":
             return self._command(session, "/rehearse")
         if request in ("switch_manager", "stop") and mode == "rehearse":
-            return rehearse.turn(flow, reading, request=request)
+            return rehearse.turn(session.rehearsal, reading, request=request)
         if request == "switch_manager":
             return self._command(session, "/rehearse")
         if request == "start_over" and mode == "rehearse":
@@ -213,12 +219,12 @@ class Engine:
         if request == "start_over" and mode == "ask":
             session.state.pop("ask", None)
             return Reply(mode="ask", text=texts("engine")["reset"], choices=list(texts("ask")["choices"]))
-        if request == "show_result" and mode != "checkin" and (session.state.get("checkin") or {}).get("step") == "result":
+        if request == "show_result" and mode != "checkin" and "checkin" in _done(session):
             session.mode = "checkin"
-            return checkin.turn(session.state["checkin"], reading, retriever=self.retriever)
+            return checkin.turn(session.checkin, reading, retriever=self.retriever)
         return None
 
-    def _voice(self, memory: dict, reply: Reply) -> Generator[str, None, Reply]:
+    def _voice(self, memory: rehearse.Rehearsal, reply: Reply) -> Generator[str, None, Reply]:
         """The manager's line said by the model, streamed after the coach's note (which never uses the
         model); the persona bank's line, with a notice, when the model fails or breaks character."""
         voice = reply.state["voice"]
@@ -226,7 +232,7 @@ class Engine:
         head, _, tail = reply.text.partition(f"{label} {voice['line']}")
         yield f"{head}{label} "
         line, refused = yield from self.llm.manager(persona=voice["persona"], beat=voice["beat"], heard=voice["heard"],
-                                                    case=memory["case"], transcript=memory["transcript"],
+                                                    case=memory.case, transcript=memory.transcript,
                                                     example=voice["line"])
         if line is None:
             log.warning("model %s: manager line from the bank (%s)", self.llm.spec, refused)
@@ -258,12 +264,13 @@ class Engine:
         if command == "/reset":
             session.history.clear()
             session.state.clear()
+            session.checkin = session.rehearsal = None
             session.mode = "ask"
             return Reply(mode="ask", text=words["reset"], choices=list(texts("ask")["choices"]))
         if command == "/export":
             markdown = export_markdown(session)
-            if session.state.get("rehearse"):
-                markdown += "\n\n" + rehearse.export(session.state["rehearse"])
+            if session.rehearsal:
+                markdown += "\n\n" + rehearse.export(session.rehearsal)
             return Reply(mode=session.mode, text=words["export_done"], state={"export": markdown},
                          choices=_current_choices(session))
         if command == "/ask":
@@ -275,30 +282,28 @@ class Engine:
             seed = session.state.pop("opening", None)
             if seed:
                 seed = read(seed, context="checkin_question", embedder=self.retriever.index.embedder)
-            memory, reply = checkin.start(retriever=self.retriever, seed=seed)
-            session.state["checkin"] = memory
+            session.checkin, reply = checkin.start(retriever=self.retriever, seed=seed)
             return reply
         if command == "/case":
             return self._edit_case(session, text)
         if command == "/rehearse":
             session.mode = "rehearse"
-            found = session.state.get("checkin", {})
-            memory, reply = rehearse.start(checkin_top=checkin.top_of(found) if found else None)
-            session.state["rehearse"] = memory
+            top = checkin.top_of(session.checkin) if session.checkin else None
+            session.rehearsal, reply = rehearse.start(checkin_top=top)
             return reply
         return Reply(mode=session.mode, text=words["unknown_command"].format(command=command))
 
     def _edit_case(self, session: Session, text: str) -> Reply:
         """/case: show the rehearsal's case, or change parts of it ("label: value" lines)."""
         said = texts("rehearse")["case_edit"]
-        memory = session.state.get("rehearse")
+        memory = session.rehearsal
         if not memory:
             return Reply(mode=session.mode, text=said["none_yet"], choices=_current_choices(session))
         edits, unknown = case.edits_of(text)
         labels = ", ".join(v["label"] for v in texts("rehearse")["case"].values())
         if not edits:
             lead = said["unknown"].format(name=unknown[0], labels=labels) if unknown else said["show"]
-            return Reply(mode="rehearse", text=f"{lead}\n\n{rehearse.case_lines(memory['case'])}\n\n{said['how']}",
+            return Reply(mode="rehearse", text=f"{lead}\n\n{rehearse.case_lines(memory.case)}\n\n{said['how']}",
                          choices=_current_choices(session))
         # Typed words like any message: the same crisis check before anything is read into the case.
         found = safety.assess("\n".join(edits.values()), classify=True, in_flow=True)
@@ -347,21 +352,21 @@ def _stored(reply: Reply) -> dict:
 def _done(session: Session) -> set[str]:
     """The journeys this person has been through in this conversation: the next steps build on them."""
     done = set()
-    if (session.state.get("checkin") or {}).get("step") == "result":
+    if session.checkin and session.checkin.step is checkin.Step.RESULT:
         done.add("checkin")
-    if (session.state.get("rehearse") or {}).get("stage") in ("roleplay", "debrief"):
+    if session.rehearsal and session.rehearsal.stage in (rehearse.Stage.ROLEPLAY, rehearse.Stage.DEBRIEF):
         done.add("rehearse")
     return done
 
 
 def context_of(session: Session) -> str:
     """What Steady had just done, as the intent model knows it (app/reading.CONTEXTS)."""
-    flow = session.state.get(session.mode) or {}
     if session.mode == "checkin":
-        return "checkin_result" if flow.get("step") == "result" else "checkin_question"
+        return "checkin_result" if "checkin" in _done(session) else "checkin_question"
     if session.mode == "rehearse":
-        return {"case": "case_question", "script": "case_question", "roleplay": "roleplay"}.get(
-            flow.get("stage"), "after_answer")
+        stage = session.rehearsal.stage if session.rehearsal else None
+        return {rehearse.Stage.CASE: "case_question", rehearse.Stage.SCRIPT: "case_question",
+                rehearse.Stage.ROLEPLAY: "roleplay"}.get(stage, "after_answer")
     return "after_answer" if (session.state.get("ask") or {}).get("last_query") else "start"
 
 

@@ -1,6 +1,6 @@
 """Rehearse: build the case, fill the negotiation script, role-play the manager, debrief.
 
-A state machine over `memory` (kept in the session): stage "case" asks for one item at a time,
+A state machine over a `Rehearsal` (kept in the session): stage "case" asks for one item at a time,
 "script" shows the filled script and offers a manager, "roleplay" walks the four beats the person
 speaks (the manager answers via app/manager.py, the coach scores via app/rubric.py), "debrief" sums
 up and writes the follow-up email and calendar entry. Wording lives in prompts/rehearse*.
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import manager, rubric
@@ -26,51 +28,97 @@ def _words() -> dict:
     return texts("rehearse")
 
 
-def start(*, checkin_top: list[str] | None = None, persona: str | None = None, case: dict | None = None) -> tuple[dict, Reply]:
+class Stage(StrEnum):
+    CASE = "case"  # one item of the case at a time
+    SCRIPT = "script"  # the filled script, and a choice of manager
+    ROLEPLAY = "roleplay"  # the four beats, each line scored and answered
+    DEBRIEF = "debrief"  # how it went, the follow-up email and its calendar entry
+
+
+@dataclass
+class Rehearsal:
+    """The rehearsal as it stands. The script, email, .ics, summary and transcript are rendered from
+    it when needed (script(), email(), ics(), summary(), transcript), never stored beside it."""
+
+    stage: Stage = Stage.CASE
+    case: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(_words()["case"]))
+    asked: str | None = None  # the case item being asked for
+    reasked: str | None = None  # the case item already asked a second time
+    skipped: list[str] = field(default_factory=list)
+    suggested_area: str | None = None  # from the check-in's top pressure
+    persona: str | None = None
+    beat: str | None = None
+    answering: bool = False  # the person is answering the manager's question before the beat moves on
+    greeting: str = ""  # the manager's opening line
+    feedback: list[dict] = field(default_factory=list)  # each line the person said, its scores and reasons
+    answers: list[dict] = field(default_factory=list)  # the manager's answer to each line: text, what it heard
+
+    @property
+    def transcript(self) -> list[dict]:
+        """The role-play in order: the greeting, then each line and the manager's answer to it."""
+        said = [{"who": "manager", "text": self.greeting}] if self.greeting else []
+        for notes, answer in zip(self.feedback, self.answers, strict=False):
+            said += [{"who": "you", "text": notes["line"]}, {"who": "manager", **answer}]
+        return said
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Rehearsal:
+        data = dict(data)
+        if "transcript" in data:  # stored before the state was typed: the transcript repeated each line
+            said = data.pop("transcript")
+            data["greeting"] = said[0]["text"] if said and said[0]["who"] == "manager" else ""
+            data["answers"] = [{"text": e["text"], "heard": e.get("heard")} for e in said[1:] if e["who"] == "manager"]
+        known = {f.name for f in fields(cls)}
+        memory = cls(**{k: v for k, v in data.items() if k in known})
+        memory.stage = Stage(memory.stage)
+        return memory
+
+
+def start(*, checkin_top: list[str] | None = None, persona: str | None = None,
+          case: dict | None = None) -> tuple[Rehearsal, Reply]:
     """A new rehearsal; `case` and `persona` carry over when running it again with a harder manager."""
-    memory = {"stage": "case", "case": dict.fromkeys(_words()["case"]), "asked": None, "persona": persona,
-              "beat": None, "feedback": [], "transcript": [], "skipped": [],
-              "suggested_area": _words()["checkin_areas"].get((checkin_top or [None])[0] or "")}
+    memory = Rehearsal(persona=persona, suggested_area=_words()["checkin_areas"].get((checkin_top or [None])[0] or ""))
     if case:
-        memory["case"].update(case)
+        memory.case.update(case)
         return memory, _roleplay_start(memory, persona or "supportive")
     return memory, _ask_next(memory, lead=_words()["intro"])
 
 
-def turn(memory: dict, reading: Reading, *, request: str | None = None) -> Reply:
+def turn(memory: Rehearsal, reading: Reading, *, request: str | None = None) -> Reply:
     """The next step for a message; `request` is what the reading says the person asked of the app
     ("switch_manager", "stop"), so such a message is done, not scored as a line."""
     words = _words()
     text = reading.text
-    if request == "stop" and memory["stage"] == "roleplay":
+    if request == "stop" and memory.stage is Stage.ROLEPLAY:
         return _debrief(memory)
-    if request == "switch_manager" and memory["stage"] in ("roleplay", "debrief", "script"):
+    if request == "switch_manager" and memory.stage in (Stage.ROLEPLAY, Stage.DEBRIEF, Stage.SCRIPT):
         named = _persona_named(text)
-        persona = named or words["harder"].get(memory["persona"] or "supportive", "skeptical")
-        fresh, reply = start(case=memory["case"], persona=persona)
-        memory.clear()
-        memory.update(fresh)
+        persona = named or words["harder"].get(memory.persona or "supportive", "skeptical")
+        fresh, reply = start(case=memory.case, persona=persona)
+        vars(memory).update(vars(fresh))  # the session keeps the same rehearsal, started afresh
         return reply
-    if text in (words["again_choice"], words["again_same_choice"]) and memory["stage"] == "debrief":
-        was = memory["persona"]
-        fresh, reply = start(case=memory["case"], persona=words["harder"][was])
-        memory.clear()
-        memory.update(fresh)
+    if text in (words["again_choice"], words["again_same_choice"]) and memory.stage is Stage.DEBRIEF:
+        was = memory.persona
+        fresh, reply = start(case=memory.case, persona=words["harder"][was])
+        vars(memory).update(vars(fresh))
         if words["harder"][was] == was:
             reply.text = f"{words['hardest_already']}\n\n{reply.text}"
         return reply
-    if memory["stage"] == "case":
+    if memory.stage is Stage.CASE:
         return _case_answer(memory, reading)
-    if memory["stage"] == "script":
+    if memory.stage is Stage.SCRIPT:
         persona = words["persona_choices"].get(text) or _persona_named(text)
         if persona is None:
             return _show_script(memory)
         return _roleplay_start(memory, persona)
-    if memory["stage"] == "roleplay":
+    if memory.stage is Stage.ROLEPLAY:
         if text == words["end_choice"]:
             return _debrief(memory)
         if text == words["say_script_choice"]:
-            reading = Reading(text=script_beat(memory, memory["beat"]), context=reading.context, embedder=reading.embedder)
+            reading = Reading(text=script_beat(memory, memory.beat), context=reading.context, embedder=reading.embedder)
         return _line(memory, reading)
     return _debrief(memory)
 
@@ -83,54 +131,54 @@ def _persona_named(text: str) -> str | None:
 # --- the case -------------------------------------------------------------------------------------------
 
 
-def _case_answer(memory: dict, reading: Reading) -> Reply:
+def _case_answer(memory: Rehearsal, reading: Reading) -> Reply:
     words = _words()
-    text, item = reading.text, memory["asked"]
+    text, item = reading.text, memory.asked
     spec = words["case"][item]
     if text == words["skip_rest_choice"]:
-        memory["skipped"] += [k for k, v in memory["case"].items() if v is None and k not in memory["skipped"]]
+        memory.skipped += [k for k, v in memory.case.items() if v is None and k not in memory.skipped]
         return _show_script(memory)
     if text == words["skip_choice"]:
-        memory["skipped"] += [item, *([spec["into"]] if spec.get("into") else [])]  # no "until when?" for a skipped task
+        memory.skipped += [item, *([spec["into"]] if spec.get("into") else [])]  # no "until when?" for a skipped task
         return _ask_next(memory)
-    if text == words["from_checkin_choice"] and item == "area" and memory["suggested_area"]:
-        memory["case"][item] = memory["suggested_area"]
+    if text == words["from_checkin_choice"] and item == "area" and memory.suggested_area:
+        memory.case[item] = memory.suggested_area
         return _ask_next(memory)
-    found = read_answer(item, reading, case=memory["case"])
+    found = read_answer(item, reading, case=memory.case)
     if found.problem == "skip":
-        memory["skipped"].append(item)
+        memory.skipped.append(item)
         return _ask_next(memory)
     if found.problem:  # not an answer to this question, or one that can't be right: ask again, once
-        if memory.get("reasked") == item:
-            memory["skipped"].append(item)
+        if memory.reasked == item:
+            memory.skipped.append(item)
             return _ask_next(memory)
-        memory["reasked"] = item
-        hours = memory["case"].get("hours")
+        memory.reasked = item
+        hours = memory.case.get("hours")
         variant = found.problem
         if spec.get("number"):  # say which number, and against what
             variant = "not_a_number" if variant == "not_an_answer" else \
                 "implausible_freed" if item == "freed" and hours else "implausible_hours"
         lead = words["case_again"][variant].format(hours=hours or "")
         return _reply(memory, f"{lead}\n\n{spec['question']}", [words["skip_choice"], words["skip_rest_choice"]])
-    memory["case"].update(found.values)
+    memory.case.update(found.values)
     return _ask_next(memory)
 
 
-def _ask_next(memory: dict, *, lead: str = "") -> Reply:
+def _ask_next(memory: Rehearsal, *, lead: str = "") -> Reply:
     words = _words()
     for item, spec in words["case"].items():
-        if memory["case"][item] is None and item not in memory["skipped"]:
-            memory["asked"] = item
+        if memory.case[item] is None and item not in memory.skipped:
+            memory.asked = item
             question = spec["question"]
             choices = [words["skip_choice"], words["skip_rest_choice"]]
-            if item == "area" and memory["suggested_area"]:
-                question = f"{question}\n\n{words['from_checkin'].format(area=memory['suggested_area'])}"
+            if item == "area" and memory.suggested_area:
+                question = f"{question}\n\n{words['from_checkin'].format(area=memory.suggested_area)}"
                 choices = [words["from_checkin_choice"], *choices]
             return _reply(memory, "\n\n".join(p for p in (lead, question) if p), choices)
     return _show_script(memory)
 
 
-def edit(memory: dict, readings: dict[str, Reading | None], *, choices: list[str]) -> Reply:
+def edit(memory: Rehearsal, readings: dict[str, Reading | None], *, choices: list[str]) -> Reply:
     """Parts of the case changed by hand (the Script tab's fields, or /case): each new value is read
     as an answer to its question, with the same clean phrasing and sanity checks; None clears a part.
     The script, email and calendar entry are rendered from the case, so they follow at once."""
@@ -141,26 +189,26 @@ def edit(memory: dict, readings: dict[str, Reading | None], *, choices: list[str
         if item not in readings:
             continue
         reading = readings[item]
-        found = read_answer(item, reading, case=memory["case"]) if reading is not None else None
+        found = read_answer(item, reading, case=memory.case) if reading is not None else None
         if found is None or found.problem == "skip":
-            if memory["case"].get(item) is not None:
-                memory["case"][item] = None
-                memory["skipped"].append(item)
+            if memory.case.get(item) is not None:
+                memory.case[item] = None
+                memory.skipped.append(item)
                 changed.append(said["cleared"].format(label=spec[item]["label"]))
             continue
         if found.problem:
-            why = "implausible_freed" if item == "freed" and found.problem == "implausible" and memory["case"].get("hours") \
+            why = "implausible_freed" if item == "freed" and found.problem == "implausible" and memory.case.get("hours") \
                 else found.problem
             kept.append(said["kept"].format(label=spec[item]["label"].lower(),
-                                            why=said["why"][why].format(hours=memory["case"].get("hours"))))
+                                            why=said["why"][why].format(hours=memory.case.get("hours"))))
             continue
-        new = {k: v for k, v in found.values.items() if memory["case"].get(k) != v}
-        memory["case"].update(new)
+        new = {k: v for k, v in found.values.items() if memory.case.get(k) != v}
+        memory.case.update(new)
         changed += [f"{spec[k]['label']}: {v}" for k, v in new.items()]
     parts = [said["done"].format(fields="; ".join(changed))] if changed else [] if kept else [said["nothing"]]
     parts += kept
-    if memory["stage"] == "case" and memory["asked"]:  # still building the case: its question again
-        parts.append(spec[memory["asked"]]["question"])
+    if memory.stage is Stage.CASE and memory.asked:  # still building the case: its question again
+        parts.append(spec[memory.asked]["question"])
     return _reply(memory, "\n\n".join(parts), choices)
 
 
@@ -185,72 +233,70 @@ def script(case: dict) -> str:
     return template("rehearse_script").format(**filled(case)).strip() + "\n"
 
 
-def script_beat(memory: dict, beat: str) -> str:
+def script_beat(memory: Rehearsal, beat: str) -> str:
     """The person's paragraph for one beat of their filled script."""
-    sections = re.split(r"\n## \d\. ", script(memory["case"]))[1:]
+    sections = re.split(r"\n## \d\. ", script(memory.case))[1:]
     body = sections[BEATS.index(beat)].split("\n", 1)[1]
     return body.split("\n*Manager", 1)[0].strip()
 
 
-def _show_script(memory: dict) -> Reply:
+def _show_script(memory: Rehearsal) -> Reply:
     words = _words()
-    memory["stage"] = "script"
-    memory["asked"] = None
+    memory.stage = Stage.SCRIPT
+    memory.asked = None
     return _reply(memory, words["script_ready"], list(words["persona_choices"]))
 
 
 # --- the role-play ----------------------------------------------------------------------------------------
 
 
-def _roleplay_start(memory: dict, persona: str) -> Reply:
+def _roleplay_start(memory: Rehearsal, persona: str) -> Reply:
     words = _words()
-    memory.update(stage="roleplay", persona=persona, beat=BEATS[0])
-    opening = manager.greeting(persona)
-    memory["transcript"].append({"who": "manager", "text": opening})
+    memory.stage, memory.persona, memory.beat = Stage.ROLEPLAY, persona, BEATS[0]
+    opening = memory.greeting = manager.greeting(persona)
     text = "\n\n".join([words["roleplay_start"].format(persona=persona),
                         f"{words['manager_label'].format(persona=persona)} {opening}",
                         words["your_turn"].format(beat=words["beats"][BEATS[0]])])
     return _reply(memory, text, [words["say_script_choice"], words["end_choice"]])
 
 
-def _line(memory: dict, reading: Reading) -> Reply:
+def _line(memory: Rehearsal, reading: Reading) -> Reply:
     words = _words()
-    beat, text = memory["beat"], reading.text
-    notes = rubric.feedback(reading, beat=beat, case=memory["case"])
+    beat, text = memory.beat, reading.text
+    notes = rubric.feedback(reading, beat=beat, case=memory.case)
     if text == script_beat(memory, beat):
         notes["better"] = text  # the script's own line is the guide's wording: scored, never rewritten
-    memory["feedback"].append(notes)
-    earlier = [entry["text"] for entry in memory["transcript"] if entry["who"] == "you"]
-    answer, heard = manager.respond(memory["persona"], beat=beat, line_text=text, earlier=earlier)
-    memory["transcript"] += [{"who": "you", "text": text}, {"who": "manager", "text": answer, "heard": heard}]
+    earlier = [f["line"] for f in memory.feedback]
+    memory.feedback.append(notes)
+    answer, heard = manager.respond(memory.persona, beat=beat, line_text=text, earlier=earlier)
+    memory.answers.append({"text": answer, "heard": heard})
     # The coach's note first and the manager's answer last, beside the next prompt: on a phone the chat
     # shows the bottom of a reply, so the line to answer stays in view.
-    parts = [coach_note(notes), "---", f"{words['manager_label'].format(persona=memory['persona'])} {answer}"]
-    voice = {"persona": memory["persona"], "beat": beat, "heard": heard, "line": answer}  # for a model to say it
+    parts = [coach_note(notes), "---", f"{words['manager_label'].format(persona=memory.persona)} {answer}"]
+    voice = {"persona": memory.persona, "beat": beat, "heard": heard, "line": answer}  # for a model to say it
     # A question the manager needs answered (numbers it asked for, the skeptic's "what's the cost?") is
     # answered before the beat moves on, once a beat, so a rehearsal always ends.
-    awaits = words["personas"][memory["persona"]].get("awaits_answer", words["awaits_answer"])
-    if heard in awaits and "?" in answer and not memory.get("answering"):
-        memory["answering"] = True
+    awaits = words["personas"][memory.persona].get("awaits_answer", words["awaits_answer"])
+    if heard in awaits and "?" in answer and not memory.answering:
+        memory.answering = True
         parts.append(words["answer_manager"].format(beat=words["beats"][beat]))
         reply = _reply(memory, "\n\n".join(parts), [words["end_choice"]])
     else:
-        memory["answering"] = False
+        memory.answering = False
         position = BEATS.index(beat) + 1
         if position == len(BEATS):
             reply = _debrief(memory, lead="\n\n".join(parts))
         else:
-            memory["beat"] = BEATS[position]
-            parts.append(words["your_turn"].format(beat=words["beats"][memory["beat"]]))
+            memory.beat = BEATS[position]
+            parts.append(words["your_turn"].format(beat=words["beats"][memory.beat]))
             reply = _reply(memory, "\n\n".join(parts), [words["say_script_choice"], words["end_choice"]])
     reply.state["voice"] = voice
     return reply
 
 
-def voiced(memory: dict, line: str) -> None:
+def voiced(memory: Rehearsal, line: str) -> None:
     """The manager's last line as a model said it (the transcript, the email's outcome and /export use it)."""
-    last = next(entry for entry in reversed(memory["transcript"]) if entry["who"] == "manager")
-    last["text"] = line
+    memory.answers[-1]["text"] = line
 
 
 def coach_note(notes: dict) -> str:
@@ -268,10 +314,10 @@ def coach_note(notes: dict) -> str:
 # --- the debrief ------------------------------------------------------------------------------------------
 
 
-def _debrief(memory: dict, *, lead: str = "") -> Reply:
+def _debrief(memory: Rehearsal, *, lead: str = "") -> Reply:
     words = _words()
-    memory["stage"] = "debrief"
-    feedback = memory["feedback"]
+    memory.stage = Stage.DEBRIEF
+    feedback = memory.feedback
     parts = [lead] if lead else []
     if feedback:
         parts.append("\n".join([words["debrief_title"], *(
@@ -289,7 +335,7 @@ def _debrief(memory: dict, *, lead: str = "") -> Reply:
         parts.append(words["criteria_average"].format(averages=averages))
     parts.append(words["debrief_next"])
     choices = list(words["debrief_choices"])
-    if memory["persona"] == words["harder"][memory["persona"]]:  # the hardest already: the same again, not "harder"
+    if memory.persona == words["harder"][memory.persona]:  # the hardest already: the same again, not "harder"
         choices = [words["again_same_choice"] if c == words["again_choice"] else c for c in choices]
     return _reply(memory, "\n\n".join(parts), choices)
 
@@ -298,10 +344,10 @@ def _short(line: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def summary(memory: dict) -> str:
+def summary(memory: Rehearsal) -> str:
     """The feedback across turns, as Markdown (for the export and the web app's Script tab)."""
     out = []
-    for f in memory["feedback"]:
+    for f in memory.feedback:
         out += [f"### {f['beat'].capitalize()}", f"> {f['line']}", "", coach_note(f), ""]
     return "\n".join(out).strip()
 
@@ -389,39 +435,39 @@ def local_zone() -> ZoneInfo:
 DERIVED = ("feedback", "script", "summary", "email", "ics")
 
 
-def documents(memory: dict) -> dict:
+def documents(memory: Rehearsal) -> dict:
     """The rehearsal's documents as they stand: the case, the script once there is one, and after the
     debrief how it went, the follow-up email and its calendar entry."""
-    docs = {"stage": memory["stage"], "case": dict(memory["case"])}
-    if memory["stage"] in ("script", "roleplay", "debrief"):
-        docs["script"] = script(memory["case"])
-    if memory["stage"] == "debrief":
-        docs.update(summary=summary(memory), email=email(memory["case"], transcript=memory["transcript"]),
-                    ics=ics(memory["case"]))
+    docs = {"stage": memory.stage.value, "case": dict(memory.case)}
+    if memory.stage in (Stage.SCRIPT, Stage.ROLEPLAY, Stage.DEBRIEF):
+        docs["script"] = script(memory.case)
+    if memory.stage is Stage.DEBRIEF:
+        docs.update(summary=summary(memory), email=email(memory.case, transcript=memory.transcript),
+                    ics=ics(memory.case))
     return docs
 
 
-def _state(memory: dict) -> dict:
-    return {"flow": "rehearse", "persona": memory["persona"], "beat": memory["beat"],
-            "feedback": list(memory["feedback"]), **documents(memory)}
+def _state(memory: Rehearsal) -> dict:
+    return {"flow": "rehearse", "persona": memory.persona, "beat": memory.beat,
+            "feedback": list(memory.feedback), **documents(memory)}
 
 
-def _reply(memory: dict, text: str, choices: list[str]) -> Reply:
+def _reply(memory: Rehearsal, text: str, choices: list[str]) -> Reply:
     return Reply(mode="rehearse", text=text, choices=choices, state=_state(memory))
 
 
-def export(memory: dict) -> str:
+def export(memory: Rehearsal) -> str:
     """The script, the transcript with feedback and the email, as Markdown."""
-    parts = [script(memory["case"])]
-    if memory["transcript"]:
+    parts = [script(memory.case)]
+    if memory.transcript:
         lines = ["## Rehearsal transcript", ""]
-        notes = iter(memory["feedback"])
-        for entry in memory["transcript"]:
+        notes = iter(memory.feedback)
+        for entry in memory.transcript:
             who = "Manager" if entry["who"] == "manager" else "You"
             lines += [f"**{who}:** {entry['text']}", ""]
             if entry["who"] == "you":
                 lines += [coach_note(next(notes)), ""]
         parts.append("\n".join(lines))
-    if memory["stage"] == "debrief":
-        parts.append("## Follow-up email\n\n" + email(memory["case"], transcript=memory["transcript"]))
+    if memory.stage is Stage.DEBRIEF:
+        parts.append("## Follow-up email\n\n" + email(memory.case, transcript=memory.transcript))
     return "\n\n".join(parts)

@@ -46,7 +46,7 @@ class Conversations:
         if row is None:
             return Session(session_id=session_id)
         history = [m.body for m in self.store.messages(session_id=session_id, owner=owner)]
-        return Session(session_id=session_id, mode=row["mode"], history=history, state=row["state"])
+        return Session.restore(session_id=session_id, mode=row["mode"], history=history, state=row["state"])
 
     def history(self, owner: str) -> list:
         """The owner's conversations, newest first (app.store.SessionSummary)."""
@@ -84,7 +84,7 @@ class Conversations:
                 if reply is None:  # the page went away (or the server is stopping) mid-answer
                     if produced:
                         self._save_partial(session, produced, partial_seq, owner)
-                    self.store.save_session(session_id=session_id, owner=owner, mode=session.mode, state=session.state)
+                    self.store.save_session(session_id=session_id, owner=owner, mode=session.mode, state=session.stored_state())
             body = session.history[-1]  # the engine recorded the reply there
             if cut and reply is not None:
                 note = texts("web")["stored_cut"].format(limit=MAX_STORED_CHARS)
@@ -94,7 +94,7 @@ class Conversations:
                 self.store.add_message(session_id=session_id, owner=owner, body=body)
             else:
                 self.store.update_message(session_id=session_id, owner=owner, seq=partial_seq, body=body, complete=True)
-            self.store.save_session(session_id=session_id, owner=owner, mode=session.mode, state=session.state)
+            self.store.save_session(session_id=session_id, owner=owner, mode=session.mode, state=session.stored_state())
             yield reply
 
     def _write_first(self, **message) -> None:
@@ -165,8 +165,7 @@ def latest_state(history: list[dict], key: str) -> dict:
 
 def rehearsal_documents(session: Session) -> dict:
     """The session's rehearsal documents (case, script, email, .ics), rendered from its memory."""
-    memory = session.state.get("rehearse")
-    return rehearse.documents(memory) if memory else {}
+    return rehearse.documents(session.rehearsal) if session.rehearsal else {}
 
 
 def script_document(state: dict) -> str:

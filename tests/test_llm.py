@@ -209,7 +209,7 @@ def test_with_a_model_the_manager_speaks_for_itself_and_the_scores_stay_the_same
     reply, deltas = items[-1], [i for i in items if isinstance(i, str)]
     assert _manager_part(reply.text).strip() == "".join(said).strip() and reply.state["voice"]["generated"]
     assert len(deltas) >= 3 and deltas[0].rstrip().endswith(":**")  # the coach's note, then the line as it comes
-    assert session.state["rehearse"]["transcript"][-1]["text"] == "".join(said).strip()  # the email and /export use it
+    assert session.rehearsal.transcript[-1]["text"] == "".join(said).strip()  # the email and /export use it
     plain = engine.send(_in_roleplay(engine), LINE)  # the same line with no model: the same feedback, to the letter
     assert reply.state["feedback"][-1] == plain.state["feedback"][-1]
     assert reply.text.split("---")[0] == plain.text.split("---")[0]
@@ -266,7 +266,7 @@ def test_with_llama_the_manager_line_streams_and_a_stopped_server_falls_back(ret
         process.wait()
     stopped = voiced.send(session, "Recall@10 dropped three points and I'm sleeping badly.")
     assert "did not answer" in stopped.notice and not stopped.state["voice"]["generated"]
-    assert session.state["rehearse"]["transcript"][-2]["text"].startswith("Recall@10 dropped")  # the line is kept
+    assert session.rehearsal.transcript[-2]["text"].startswith("Recall@10 dropped")  # the line is kept
     assert stopped.state["feedback"][-1]["line"].startswith("Recall@10 dropped")
 
 

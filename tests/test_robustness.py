@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.engine import MAX_MESSAGE_CHARS, Engine
+from app.engine import MAX_MESSAGE_CHARS, Engine, Session
 from app.prompts import texts
 from app.retrieval import Retriever
 from ingest.pipeline import ingest
@@ -60,7 +60,10 @@ def test_fuzz_any_sequence_of_messages_never_breaks_a_session(engine, messages):
     session = engine.new_session()
     for message in messages:
         well_formed(engine.send(session, message))
-    json.dumps(session.to_json())
+    # Whatever the flows got into, the stored form reads back into the same session state.
+    stored = json.loads(json.dumps(session.stored_state()))
+    again = Session.restore(session_id=session.session_id, mode=session.mode, history=session.history, state=stored)
+    assert again.stored_state() == stored
 
 
 def test_the_jsonl_reader_answers_every_line_even_garbage(steady, bundled_index):

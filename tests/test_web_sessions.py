@@ -218,3 +218,31 @@ def test_a_rehearsal_stores_the_same_few_bytes_a_turn_and_renders_its_documents(
     panel = script_markdown(docs)
     assert panel.startswith("# My script") and "62 hours" in panel and "the feature store migration" in panel
     assert script_markdown({}) == texts("web")["script"]["empty"]
+
+
+def test_conversations_stored_before_the_flow_state_was_typed_go_on_where_they_were(make) -> None:
+    """Sessions written by earlier versions ("asking": "probe:<pressure>", a rehearsal's "transcript")
+    are read into the typed state and carry on: nothing a person had is lost in an upgrade."""
+    conversations = make()
+    store = conversations.store
+    store.add_message(session_id=SID, owner=ME, mode="checkin", body={"role": "user", "text": "/checkin", "mode": "ask"})
+    store.save_session(session_id=SID, owner=ME, mode="checkin", state={"checkin": {
+        "step": "probe", "open": {"workload": 0.55}, "probed": {}, "queue": [], "test": {}, "asking": "probe:gpu_guilt"}})
+    reply = conversations.send(SID, "Often", owner=ME)  # the answer to the GPU guilt question it was asking
+    assert reply.mode == "checkin" and reply.state["step"] == "test"
+    assert reply.state["pressures"]["gpu_guilt"] >= 0.7 and reply.state["pressures"]["workload"] > 0.4
+
+    words, other = texts("rehearse"), "f" * 32
+    for message in ("/rehearse", "62", words["skip_rest_choice"], "Practise with a skeptical manager",
+                    "I've averaged 62 hours a week for two months."):
+        conversations.send(other, message, owner=ME)
+    typed = conversations.load(other, ME).rehearsal
+    legacy = {k: v for k, v in typed.to_json().items() if k not in ("greeting", "answers")}
+    legacy["transcript"] = typed.transcript
+    store.save_session(session_id=other, owner=ME, mode="rehearse", state={"rehearse": legacy})
+    reply = conversations.send(other, words["say_script_choice"], owner=ME)
+    resumed = conversations.load(other, ME).rehearsal
+    assert resumed.greeting == typed.greeting and resumed.answers[0] == typed.answers[0]
+    assert [f["beat"] for f in resumed.feedback] == ["opening", "impact"] and reply.state["beat"] == "proposal"
+    exported = conversations.send(other, "/export", owner=ME).state["export"]
+    assert "62 hours a week for two months" in exported and typed.greeting in exported
