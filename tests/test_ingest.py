@@ -20,7 +20,7 @@ def _doc_ids(index) -> set[str]:
 def test_second_ingest_embeds_nothing(new_index, corpus_copy):
     index = new_index()
     first = ingest(index=index, bundled=corpus_copy)
-    assert first.documents == 5 and first.added > 50 and first.kept == 0
+    assert first.documents == 3 and first.added >= 17 and first.kept == 0  # 17 passages at least
     second = ingest(index=index, bundled=corpus_copy)
     assert (second.added, second.removed, second.kept) == (0, 0, first.added)
     assert "nothing re-embedded" in second.line()
@@ -58,7 +58,7 @@ def test_bad_files_are_reported_and_the_rest_ingests(new_index, corpus_copy):
     problems = {p.path.name: p.message for p in summary.problems}
     assert "not UTF-8" in problems["latin1.txt"]
     assert "empty" in problems["empty.md"]
-    assert summary.documents == 6 and "notes" in _doc_ids(index)
+    assert summary.documents == 4 and "notes" in _doc_ids(index)
 
 
 def test_an_index_from_another_model_is_detected_and_rebuilt(new_index, corpus_copy):
@@ -70,7 +70,7 @@ def test_an_index_from_another_model_is_detected_and_rebuilt(new_index, corpus_c
     with pytest.raises(ModelMismatch, match="steady ingest --rebuild"):
         index.check()
     summary = ingest(index=index, bundled=corpus_copy)
-    assert "other-model" in summary.rebuilt and summary.kept == 0 and summary.added > 50
+    assert "other-model" in summary.rebuilt and summary.kept == 0 and summary.added >= 17
     index.check()
 
 
