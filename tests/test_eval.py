@@ -49,30 +49,41 @@ def test_steady_eval_passes_on_the_real_suite(steady, bundled_index, tmp_path):
     assert "PASS" in result.stdout
 
 
-def test_retrieval_returning_random_passages_fails_the_eval(retriever, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def broken_run(retriever, tmp_path_factory):
+    """One eval run with two faults the eval exists to catch: retrieval returning random passages and a
+    crisis check that never fires. Each leaves its own mark (the tests below), so one run serves both."""
+    from app import safety
+
     everything = retriever.search("work", k=len(retriever))
     rng = random.Random(7)
 
     def random_search(query: str, *, k: int = 5, mode: str = "hybrid"):
         return [replace(p, rank=i) for i, p in enumerate(rng.sample(everything, k), 1)]
 
-    monkeypatch.setattr(retriever, "search", random_search)
-    report, passed = run(retriever=retriever, out=tmp_path, store=SQLiteStore(path=tmp_path / "sessions.db"))
+    out = tmp_path_factory.mktemp("broken-eval")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(retriever, "search", random_search)
+        patch.setattr(safety, "assess", lambda text, **_: safety.Assessment(False, False, "none", 0.0))
+        report, passed = run(retriever=retriever, out=out, store=SQLiteStore(path=out / "sessions.db"))
+    return report, passed, json.loads((out / "report.json").read_text())
+
+
+def test_retrieval_returning_random_passages_fails_the_eval(broken_run):
+    report, passed, result = broken_run
     assert not passed
-    figures = json.loads((tmp_path / "report.json").read_text())["figures"]
-    assert figures["retrieval_hit_at_5"] < 0.5
-    assert figures["dialogue_pass_rate"] < 1.0
-    assert "**MISS** |" in report and "FAIL" in report
+    assert result["figures"]["retrieval_hit_at_5"] < 0.5 and result["figures"]["dialogue_pass_rate"] < 1.0
+    assert result["journeys"]["ask"]["passed"] < result["journeys"]["ask"]["dialogues"]
+    assert "| retrieval_hit_at_5 |" in report and "**MISS** |" in report and "FAIL" in report
 
 
-def test_disabled_crisis_check_fails_the_eval(retriever, monkeypatch, tmp_path):
-    from app import safety
-
-    monkeypatch.setattr(safety, "assess", lambda text, **_: safety.Assessment(False, False, "none", 0.0))
-    report, passed = run(retriever=retriever, out=tmp_path, store=SQLiteStore(path=tmp_path / "sessions.db"))
-    result = json.loads((tmp_path / "report.json").read_text())
+def test_disabled_crisis_check_fails_the_eval(broken_run):
+    report, passed, result = broken_run
     assert not passed and result["figures"]["crisis_recall"] == 0.0
-    assert result["journeys"]["safety"]["passed"] < result["journeys"]["safety"]["dialogues"]
+    # The safety dialogues fail on their crisis replies, not on anything retrieval did.
+    crisis_misses = [d for d in result["dialogues"] if d["journey"] == "safety" and not d["passed"]
+                     and any("crisis" in failure for failure in d["failures"])]
+    assert crisis_misses
     assert "crisis_recall" in report.split("## Result")[1]
 
 
