@@ -88,16 +88,16 @@ def check_citations(text: str, *, passages: int) -> tuple[str, list[int], list[i
 
 
 def _chat(provider: str, model: str, *, timeout: float, temperature: float, max_tokens: int):
+    """The LangChain chat model for a provider, chosen by init_chat_model; only the settings each
+    provider spells its own way are given here."""
+    from langchain.chat_models import init_chat_model
+
     if provider == "openai":
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(model=model, base_url=os.environ.get("OPENAI_BASE_URL"), timeout=timeout, max_retries=0,
-                          api_key=os.environ.get("OPENAI_API_KEY") or "not-needed", temperature=temperature,
-                          max_tokens=max_tokens)
-    from langchain_ollama import ChatOllama
-
-    return ChatOllama(model=model, base_url=os.environ.get("OLLAMA_HOST"), temperature=temperature,
-                      num_predict=max_tokens, client_kwargs={"timeout": timeout})
+        own = {"base_url": os.environ.get("OPENAI_BASE_URL"), "timeout": timeout, "max_retries": 0,
+               "api_key": os.environ.get("OPENAI_API_KEY") or "not-needed", "max_tokens": max_tokens}
+    else:
+        own = {"base_url": os.environ.get("OLLAMA_HOST"), "num_predict": max_tokens, "client_kwargs": {"timeout": timeout}}
+    return init_chat_model(model, model_provider=provider, temperature=temperature, **own)
 
 
 class Generator:
