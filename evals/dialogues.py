@@ -14,16 +14,25 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.reply import Reply
 
 DIALOGUES = Path(__file__).parent / "dialogues"
 JOURNEYS = ("ask", "checkin", "rehearse", "safety", "input")
 MODES = ("ask", "checkin", "rehearse", "crisis")
-EXPECTATIONS = ("mode", "contains", "not_contains", "notice_contains", "cited_docs", "cited_sections", "citations",
-                "choices_include", "grounded", "crisis", "state", "state_includes", "scores")
 CITATION_KEYS = ("n", "doc_id", "title", "section", "text", "chunk_id")
 # With a model, an answer sentence counts as supported when its best cosine similarity (MiniLM,
 # normalised) to a sentence of a passage it cites reaches this. Paraphrases of one sentence score
@@ -44,7 +53,7 @@ class DialogueError(ValueError):
 class Turn:
     text: str | None  # what the person types, or None for a quick reply
     choice: str | None  # a quick reply of the previous reply (the welcome's, for the first turn)
-    expect: dict
+    expect: dict  # only the expectations the file states, as check_expectations reads them
 
     @property
     def sent(self) -> str:
@@ -59,63 +68,100 @@ class Dialogue:
     turns: tuple[Turn, ...]
 
 
-def _strings(value, *, where: str) -> list[str]:
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise DialogueError(f"{where}: expected a string or a list of strings, got {value!r}")
-    return values
+# --- the file format, validated by pydantic (evals/README.md describes it) ----------------------
 
 
-def _expectation(raw, *, where: str, doc_ids: set[str] | None) -> dict:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise DialogueError(f"{where}: expect must be a mapping")
-    unknown = sorted(set(raw) - set(EXPECTATIONS))
-    if unknown:
-        raise DialogueError(f"{where}: unknown expectation {', '.join(unknown)} (known: {', '.join(EXPECTATIONS)})")
-    expect = dict(raw)
-    for key in ("contains", "not_contains", "notice_contains", "cited_docs", "cited_sections", "choices_include"):
-        if key in expect:
-            expect[key] = _strings(expect[key], where=f"{where}: {key}")
-    if doc_ids is not None:
-        for doc_id in expect.get("cited_docs", []):
-            if doc_id not in doc_ids:
-                raise DialogueError(f"{where}: cited_docs names {doc_id!r}, no document of the corpus "
-                                    f"(ids: {', '.join(sorted(doc_ids))})")
-    for key in ("state", "state_includes", "scores"):
-        if key in expect and not isinstance(expect[key], dict):
-            raise DialogueError(f"{where}: {key} must be a mapping")
-    for criterion, bounds in expect.get("scores", {}).items():
-        if not (isinstance(bounds, int) or (isinstance(bounds, list) and len(bounds) == 2
-                                            and all(isinstance(b, int) for b in bounds))):
-            raise DialogueError(f"{where}: scores.{criterion} must be a number or [low, high]")
-    for key, wanted in expect.get("state_includes", {}).items():
-        expect["state_includes"][key] = wanted if isinstance(wanted, list) else [wanted]
-    if "mode" in expect and expect["mode"] not in MODES:
-        raise DialogueError(f"{where}: mode must be one of {', '.join(MODES)}")
-    count = expect.get("citations")
-    if count is not None and not (count == "none" or isinstance(count, int) or
-                                  (isinstance(count, dict) and set(count) <= {"min", "max"})):
-        raise DialogueError(f"{where}: citations must be none, a number, or {{min: N, max: N}}")
-    return expect
+def _listed(value):
+    return [value] if isinstance(value, str | int | float | bool) else value
 
 
-def _turn(raw, *, where: str, doc_ids: set[str] | None) -> Turn:
-    if not isinstance(raw, dict) or ("user" in raw) == ("choice" in raw):
-        raise DialogueError(f"{where}: a turn has either user: (what the person types) or choice: (a quick reply)")
-    unknown = set(raw) - {"user", "choice", "expect"}
-    if unknown:
-        raise DialogueError(f"{where}: unknown key {', '.join(sorted(unknown))}")
-    expect = _expectation(raw.get("expect"), where=where, doc_ids=doc_ids)
-    if "choice" in raw:
-        return Turn(text=None, choice=str(raw["choice"]), expect=expect)
-    text = raw["user"]
-    if isinstance(text, dict):  # {repeat: "...", times: N}: a long message without a long file
-        if set(text) != {"repeat", "times"}:
-            raise DialogueError(f"{where}: user as a mapping takes repeat: TEXT and times: N")
-        text = str(text["repeat"]) * int(text["times"])
-    return Turn(text="" if text is None else str(text), choice=None, expect=expect)
+Listed = BeforeValidator(_listed)  # "x" or ["x", "y"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CountRange(_Strict):
+    min: int = 0
+    max: int | None = None
+
+
+class Expect(_Strict):
+    mode: Literal[MODES] | None = None
+    contains: Annotated[list[str], Listed] = []
+    not_contains: Annotated[list[str], Listed] = []
+    notice_contains: Annotated[list[str], Listed] = []
+    cited_docs: Annotated[list[str], Listed] = []
+    cited_sections: Annotated[list[str], Listed] = []
+    choices_include: Annotated[list[str], Listed] = []
+    citations: Literal["none"] | int | CountRange | None = None
+    grounded: bool | None = None
+    crisis: bool | None = None
+    state: dict[str, object] = {}  # dotted paths into reply.state (see resolve), each with the value it must have
+    state_includes: dict[str, Annotated[list[object], Listed]] = {}
+    scores: dict[str, int | tuple[int, int]] = {}  # the last line's score per criterion: exact, or [low, high]
+
+    @field_validator("cited_docs")
+    @classmethod
+    def _real_documents(cls, docs: list[str], info: ValidationInfo) -> list[str]:
+        known = (info.context or {}).get("doc_ids")
+        for doc_id in docs:
+            if known is not None and doc_id not in known:
+                raise ValueError(f"{doc_id!r}, no document of the corpus (ids: {', '.join(sorted(known))})")
+        return docs
+
+
+class Repeat(_Strict):
+    repeat: str
+    times: int
+
+
+class TurnSpec(_Strict):
+    user: str | Repeat | None = None  # {repeat: "...", times: N}: a long message without a long file
+    choice: str | None = None
+    expect: Expect = Expect()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_of(cls, raw):
+        if not isinstance(raw, dict) or ("user" in raw) == ("choice" in raw):
+            raise ValueError("a turn has either user: (what the person types) or choice: (a quick reply)")
+        return {**raw, "expect": raw.get("expect") or {}}
+
+
+class DialogueSpec(_Strict):
+    journey: Literal[JOURNEYS]
+    description: str = ""
+    turns: Annotated[list[TurnSpec], Field(min_length=1)]
+
+
+# What a value that may take several shapes must look like (pydantic reports each shape it tried).
+SHAPES = {"citations": "none, a number, or {min: N, max: N}", "scores": "a number or [low, high]"}
+
+
+def _problems(error: ValidationError) -> str:
+    """pydantic's findings as "turn 2: expect.citations: must be ..." that a person can act on."""
+    found: dict[tuple[str, ...], list[str]] = {}
+    for problem in error.errors():
+        loc = list(problem["loc"])
+        where = []
+        if loc[:1] == ["turns"] and len(loc) > 1 and isinstance(loc[1], int):
+            where.append(f"turn {loc[1] + 1}")
+            loc = loc[2:]
+        # Neither the shapes pydantic tried ("int", "CountRange", "tuple[int, int]") nor positions in a list
+        # are part of the path a person reads.
+        path = [part for part in loc if isinstance(part, str) and part.isidentifier()
+                and part not in ("int", "str", "bool") and not part[:1].isupper()]
+        message = "not a known key" if problem["type"] == "extra_forbidden" else problem["msg"].removeprefix("Value error, ")
+        found.setdefault((*where, ".".join(path)), []).append(message)
+    said = []
+    for (*where, path), messages in found.items():
+        parts = path.split(".")
+        shape = SHAPES.get(parts[1] if parts[0] == "expect" and len(parts) > 1 else "")
+        message = f"must be {shape}" if shape and len(messages) > 1 else "; ".join(messages)
+        said.append(": ".join([*where, *([path] if path else []), message]))
+    return "; ".join(said)
 
 
 def load_dialogue(path: Path, *, doc_ids: set[str] | None = None) -> Dialogue:
@@ -123,12 +169,19 @@ def load_dialogue(path: Path, *, doc_ids: set[str] | None = None) -> Dialogue:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DialogueError(f"{path.name}: not readable YAML ({exc})") from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("turns"), list) or not raw["turns"]:
-        raise DialogueError(f"{path.name}: expected journey, description and a non-empty list of turns")
-    if raw.get("journey") not in JOURNEYS:
-        raise DialogueError(f"{path.name}: journey must be one of {', '.join(JOURNEYS)}")
-    turns = tuple(_turn(t, where=f"{path.name}: turn {i}", doc_ids=doc_ids) for i, t in enumerate(raw["turns"], 1))
-    return Dialogue(id=path.stem, journey=raw["journey"], description=str(raw.get("description", "")), turns=turns)
+    try:
+        spec = DialogueSpec.model_validate(raw, context={"doc_ids": doc_ids})
+    except ValidationError as exc:
+        raise DialogueError(f"{path.name}: {_problems(exc)}") from None
+    turns = []
+    for turn in spec.turns:
+        expect = turn.expect.model_dump(exclude_unset=True)
+        if turn.choice is not None:
+            turns.append(Turn(text=None, choice=turn.choice, expect=expect))
+        else:
+            text = turn.user.repeat * turn.user.times if isinstance(turn.user, Repeat) else turn.user
+            turns.append(Turn(text=text or "", choice=None, expect=expect))
+    return Dialogue(id=path.stem, journey=spec.journey, description=spec.description, turns=tuple(turns))
 
 
 def load_suite(folder: Path = DIALOGUES, *, doc_ids: set[str] | None = None) -> list[Dialogue]:

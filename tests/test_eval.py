@@ -183,17 +183,18 @@ def test_the_loader_rejects_mistakes_with_the_file_and_turn(tmp_path):
     long = base | {"turns": [{"user": {"repeat": "ab", "times": 3}}]}
     assert load_dialogue(_write(tmp_path, "long", long)).turns[0].text == "ababab"
     for name, broken, message in [
-        ("typo", base | {"turns": [{"user": "hi", "expect": {"contain": ["x"]}}]}, "unknown expectation contain"),
+        ("typo", base | {"turns": [{"user": "hi", "expect": {"contain": ["x"]}}]}, "expect.contain: not a known key"),
         ("both", base | {"turns": [{"user": "hi", "choice": "Often"}]}, "either user"),
-        ("journey", base | {"journey": "chat"}, "journey must be one of"),
+        ("journey", base | {"journey": "chat"}, "journey: Input should be 'ask', 'checkin'"),
         ("doc", base | {"turns": [{"user": "hi", "expect": {"cited_docs": ["004"]}}]}, "'004', no document"),
-        ("mode", base | {"turns": [{"user": "hi", "expect": {"mode": "chat"}}]}, "mode must be one of"),
-        ("count", base | {"turns": [{"user": "hi", "expect": {"citations": "some"}}]}, "citations must be"),
-        ("scores", base | {"turns": [{"user": "hi", "expect": {"scores": {"tone": [1]}}}]}, "scores.tone must be"),
+        ("mode", base | {"turns": [{"user": "hi", "expect": {"mode": "chat"}}]}, "expect.mode: Input should be 'ask'"),
+        ("count", base | {"turns": [{"user": "hi", "expect": {"citations": "some"}}]}, "expect.citations: must be none, a number"),
+        ("scores", base | {"turns": [{"user": "hi", "expect": {"scores": {"tone": [1]}}}]}, "expect.scores.tone: must be a number or \\[low, high\\]"),
+        ("empty", base | {"turns": []}, "turns: List should have at least 1 item"),
     ]:
         with pytest.raises(DialogueError, match=message) as caught:
             load_dialogue(_write(tmp_path, name, broken), doc_ids={"ml-engineer-fatigue"})
-        assert f"{name}.yaml" in str(caught.value) and ("turn 1" in str(caught.value) or name == "journey")
+        assert f"{name}.yaml" in str(caught.value) and ("turn 1" in str(caught.value) or name in ("journey", "empty"))
     with pytest.raises(DialogueError, match="No dialogues"):
         load_suite(tmp_path / "empty-folder")
 
