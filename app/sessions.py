@@ -14,7 +14,7 @@ import html
 import logging
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from app import rehearse
 from app.engine import Engine, Session, last_reply
@@ -40,20 +40,27 @@ class Conversations:
 
     def load(self, session_id: str, owner: str) -> Session:
         """The owner's stored session, or a new empty one with this id; NotYourSession for another's."""
+        return self.opened(session_id, owner)[0]
+
+    def opened(self, session_id: str, owner: str) -> tuple[Session, dict[int, str | None]]:
+        """The session as load() gives it, and the thumbs on its messages by position, from one read."""
         if not self.owns(session_id, owner):
             raise NotYourSession(session_id)
         row = self.store.session(session_id=session_id, owner=owner)
         if row is None:
-            return Session(session_id=session_id)
-        history = [m.body for m in self.store.messages(session_id=session_id, owner=owner)]
-        return Session.restore(session_id=session_id, mode=row["mode"], history=history, state=row["state"])
+            return Session(session_id=session_id), {}
+        messages = self.store.messages(session_id=session_id, owner=owner)
+        session = Session.restore(session_id=session_id, mode=row["mode"], history=[m.body for m in messages],
+                                  state=row["state"])
+        return session, {m.seq: m.feedback for m in messages}
 
     def history(self, owner: str) -> list:
         """The owner's conversations, newest first (app.store.SessionSummary)."""
         return self.store.sessions(owner=owner)
 
-    def turn(self, session_id: str, text: str, *, owner: str) -> Iterator[str | Reply]:
-        """Answer one message in the owner's stored session: text deltas while a model writes, then the Reply.
+    def turn(self, session_id: str, text: str, *, owner: str) -> Generator[str | Reply, None, Session]:
+        """Answer one message in the owner's stored session: text deltas while a model writes, then the Reply;
+        returns the session as the turn left it (so a page can show it without reading it again).
 
         The message is written before the engine sees it; NotYourSession (nothing read or written) for
         another owner's session, StoreFull when the disk stays full (nothing written, nothing answered)."""
@@ -96,6 +103,7 @@ class Conversations:
                 self.store.update_message(session_id=session_id, owner=owner, seq=partial_seq, body=body, complete=True)
             self.store.save_session(session_id=session_id, owner=owner, mode=session.mode, state=session.stored_state())
             yield reply
+        return session
 
     def _write_first(self, **message) -> None:
         """Store the person's message before answering it, retrying briefly while the disk is full."""
@@ -136,9 +144,6 @@ class Conversations:
 
     def feedback(self, session_id: str, *, owner: str, seq: int, value: str | None) -> bool:
         return self.store.set_feedback(session_id=session_id, owner=owner, seq=seq, feedback=value)
-
-    def feedback_of(self, session_id: str, *, owner: str) -> dict[int, str | None]:
-        return {m.seq: m.feedback for m in self.store.messages(session_id=session_id, owner=owner)}
 
     def download(self, session_id: str, *, owner: str, kind: str) -> tuple[str, str] | None:
         """(file name, content) of the owner's latest script or calendar file, rendered now; None if there is none."""

@@ -302,10 +302,10 @@ def build(*, conversations: Conversations):
         view_outputs = [chat, first, earlier, *slots, tabs, sources, checkin, script, downloads, past, case_box,
                         *fields.values()]
 
-        def view(session_id: str, who: str, full: bool = False) -> dict:
-            """Every part of the page for the owner's session, from what is stored."""
-            session = conversations.load(session_id, who)
-            feedback = conversations.feedback_of(session_id, owner=who)
+        def view(session_id: str, who: str, full: bool = False, opened: tuple | None = None) -> dict:
+            """Every part of the page for the owner's session: from what is stored, or from the session
+            and thumbs the caller already has (`opened`, as Conversations.opened gives them)."""
+            session, feedback = opened or conversations.opened(session_id, who)
             choices = current_choices(session.history, welcome.choices)
             script_state = rehearsal_documents(session)
             start = shown_from(session.history, everything=full)
@@ -350,14 +350,20 @@ def build(*, conversations: Conversations):
                 yield {box: ""}
                 return
             session_id = mine(session_id, who)
-            history = conversations.load(session_id, who).history
-            shown = chat_messages(history, start=shown_from(history, everything=full))
+            before, feedback = conversations.opened(session_id, who)
+            shown = chat_messages(before.history, start=shown_from(before.history, everything=full))
             messages = [*shown, {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
             hidden = {slot: gr.Button(visible=False) for slot in slots}
             yield {sid: session_id, box: "", chat: messages, **hidden}
             streamed = ""
+            turn = conversations.turn(session_id, text, owner=who)
             try:
-                for item in conversations.turn(session_id, text, owner=who):
+                while True:
+                    try:
+                        item = next(turn)
+                    except StopIteration as done:  # the turn hands back the session it left
+                        after = done.value
+                        break
                     if isinstance(item, str):
                         streamed += item
                         messages[-1] = {"role": "assistant", "content": streamed}
@@ -370,7 +376,7 @@ def build(*, conversations: Conversations):
             except NotYourSession:
                 yield {box: text, **view(new_id(), who)}
                 return
-            yield view(session_id, who, full)
+            yield view(session_id, who, full, opened=(after, feedback))  # the thumbs of a new answer are none yet
 
         def on_update_case(data: dict, request: gr.Request):
             """The Script tab's fields: the parts that changed go to the engine as one /case message."""
