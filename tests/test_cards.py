@@ -68,16 +68,22 @@ def test_every_section_with_advice_has_a_card(chunks):
     assert sections - covered == set()
 
 
-def _far(cards, chunks, embedder) -> list[tuple[float, int, str]]:
-    """The cards that fail the closeness check: (best own-window similarity, own section's rank, answer)."""
-    windows, owners = [], []
+@pytest.fixture(scope="module")
+def windows(chunks, bundled_index) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Every window of one to three sentences in the corpus, embedded once, with its (document, section)."""
+    texts, owners = [], []
     for chunk in chunks:
         said = sentences(chunk.text)
         for size in (1, 2, 3):
             for i in range(max(1, len(said) - size + 1)):
-                windows.append(" ".join(said[i:i + size]))
+                texts.append(" ".join(said[i:i + size]))
                 owners.append((chunk.doc_id, chunk.section))
-    w = np.asarray(embedder.embed_documents(windows), dtype=np.float32)
+    return np.asarray(bundled_index.embedder.embed_documents(texts), dtype=np.float32), owners
+
+
+def _far(cards, windows, embedder) -> list[tuple[float, int, str]]:
+    """The cards that fail the closeness check: (best own-window similarity, own section's rank, answer)."""
+    w, owners = windows
     c = np.asarray(embedder.embed_documents([card.answer for card in cards]), dtype=np.float32)
     far = []
     for card, scores in zip(cards, c @ w.T, strict=True):
@@ -91,15 +97,15 @@ def _far(cards, chunks, embedder) -> list[tuple[float, int, str]]:
     return far
 
 
-def test_each_card_stays_close_to_its_passage(chunks, bundled_index):
-    assert _far(load_cards(CARDS), chunks, bundled_index.embedder) == []
+def test_each_card_stays_close_to_its_passage(windows, bundled_index):
+    assert _far(load_cards(CARDS), windows, bundled_index.embedder) == []
 
 
-def test_a_card_on_the_wrong_passage_is_caught(chunks, bundled_index):
+def test_a_card_on_the_wrong_passage_is_caught(windows, bundled_index):
     cards = load_cards(CARDS)
     # Each of these answers put on the passage of a card from another document.
     pairs = [(cards[i], cards[(i + len(cards) // 2) % len(cards)]) for i in range(0, len(cards), 10)]
     moved = [replace(a, doc_id=b.doc_id, section=b.section, anchor=b.anchor) for a, b in pairs if a.doc_id != b.doc_id]
     # Documents overlap (two of them speak of what AI can't automate), so a moved card can land near its
     # new passage by chance; nearly all must be caught.
-    assert len(moved) >= 10 and len(_far(moved, chunks, bundled_index.embedder)) >= 0.9 * len(moved)
+    assert len(moved) >= 10 and len(_far(moved, windows, bundled_index.embedder)) >= 0.9 * len(moved)
