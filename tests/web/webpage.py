@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from app import checkin
 from app.config import REPO_ROOT
 from app.gate import OWNER_COOKIE
 from app.owners import browser_owner
@@ -176,9 +177,10 @@ def check_in(page) -> None:
     """A whole check-in by quick replies (workload, structural, the kind of work): ends on the result."""
     click_choice(page, "Check in")
     click_choice(page, "Too many hours")
-    while page.locator("#steady-quick button", has_text="Often").count():  # a follow-up or two, if asked
-        asked = page.locator(BOTS).last.inner_text()
-        click_choice(page, "Often" if "long hours" in asked else "Rarely")
+    for _ in range(checkin.MAX_PROBES):  # a follow-up or two, if asked, never more
+        if page.locator("#steady-quick button", has_text="Often").count():
+            asked = page.locator(BOTS).last.inner_text()
+            click_choice(page, "Often" if "long hours" in asked else "Rarely")
     click_choice(page, "Yes, it would follow me")
     click_choice(page, "Longer than two quarters")
     click_choice(page, "The kind of work I do")
