@@ -175,8 +175,8 @@ def measure_ask_process(data_dir: Path, *, repeat: int) -> Figure:
                   note=f"{len(times)} runs: {', '.join(f'{t:.2f}' for t in times)} s")
 
 
-def _rss_mb(pid: int) -> tuple[float, float]:
-    """Resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Resident memory now and at its peak (VmRSS, VmHWM), in MB. Read from /proc: psutil gives no peak on Linux."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return tuple(round(int(fields[k].split()[0]) / 1024, 1) for k in ("VmRSS", "VmHWM"))
 
@@ -218,7 +218,7 @@ def measure_server(data_dir: Path) -> Figure:
         except (OSError, ValueError, KeyError, IndexError) as exc:
             return Figure("web server memory (RSS)", None, "MB", 800,
                           note=f"n/a: driving a turn failed ({exc.__class__.__name__})")
-        rss, peak = _rss_mb(server.pid)
+        rss, peak = rss_mb(server.pid)
         return Figure("web server memory (RSS)", rss, "MB", 800,
                       note=f"after {len(SERVER_TURNS)} turns through the API; peak {peak} MB")
     finally:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from app import checkin
+from app.bench import rss_mb
 from app.config import REPO_ROOT
 from app.gate import OWNER_COOKIE
 from app.owners import browser_owner
@@ -81,10 +82,7 @@ class Server:
 
     def rss_mb(self) -> float:
         assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-        return kb / 1024
-
+        return rss_mb(self.process.pid)[0]
 
 
 def page_owner(page) -> str:
