@@ -35,6 +35,19 @@ EVIDENCE_WORDS = 70  # one or two sentences
 SECOND_SENTENCE_FLOOR = 0.1  # a second quoted sentence is at most this much less apt than the first
 
 
+@dataclass
+class AskMemory:
+    """What Ask carries from one question to the next."""
+
+    last_query: str | None = None  # the last answered question, standalone (a follow-up leans on it)
+    last_card: str | None = None  # the answer card used for it (a follow-up gets a different one)
+    chosen: bool = False  # the person chose /ask: answers, no check-in offers
+
+    @property
+    def answered(self) -> bool:
+        return self.last_query is not None
+
+
 @dataclass(frozen=True)
 class Grounding:
     question: str

@@ -12,7 +12,7 @@ import traceback
 import unicodedata
 import uuid
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from app import ask, case, checkin, rehearse, safety
 from app.prompts import texts
@@ -28,26 +28,44 @@ SPECIFIC_PRESSURE = 0.6  # a feeling that names a pressure this clearly is answe
 
 @dataclass
 class Session:
+    """One conversation: its history and each flow's typed state (what replies show is derived from it)."""
+
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     mode: str = "ask"
     history: list[dict] = field(default_factory=list)  # {"role": "user"|"steady", "text", "mode", ...}
+    ask: ask.AskMemory = field(default_factory=lambda: ask.AskMemory())
     checkin: checkin.CheckIn | None = None
     rehearsal: rehearse.Rehearsal | None = None
-    state: dict = field(default_factory=dict)  # the rest, small and plain: state["ask"]["last_query"], ["crisis"], ...
+    crisis: safety.CrisisMarks = field(default_factory=lambda: safety.CrisisMarks())
+    opening: str | None = None  # a feeling the person opened with, kept so a check-in can start from it
+    health_nudged: bool = False  # the health nudge is given once a conversation
+
+    def clear(self) -> None:
+        """/reset: the same conversation id, nothing else kept."""
+        vars(self).update(vars(Session(session_id=self.session_id)))
 
     def stored_state(self) -> dict:
         """What the session database keeps besides the history: the one place flow state is serialised."""
         flows = {"checkin": self.checkin, "rehearse": self.rehearsal}
-        return {**self.state, **{name: flow.to_json() for name, flow in flows.items() if flow is not None}}
+        return {"ask": asdict(self.ask), "crisis": asdict(self.crisis), "opening": self.opening,
+                "health_nudged": self.health_nudged,
+                **{name: flow.to_json() for name, flow in flows.items() if flow is not None}}
 
     @classmethod
     def restore(cls, *, session_id: str, mode: str, history: list[dict], state: dict) -> Session:
         """The session as stored_state() and the history left it."""
-        state = dict(state)
-        found, rehearsal = state.pop("checkin", None), state.pop("rehearse", None)
-        return cls(session_id=session_id, mode=mode, history=history, state=state,
+        found, rehearsal = state.get("checkin"), state.get("rehearse")
+        return cls(session_id=session_id, mode=mode, history=history,
+                   ask=_known(ask.AskMemory, state.get("ask")), crisis=_known(safety.CrisisMarks, state.get("crisis")),
+                   opening=state.get("opening"), health_nudged=bool(state.get("health_nudged")),
                    checkin=checkin.CheckIn.from_json(found) if found else None,
                    rehearsal=rehearse.Rehearsal.from_json(rehearsal) if rehearsal else None)
+
+
+def _known(kind, stored: dict | None):
+    """A small state dataclass from what was stored (fields it no longer has are left out)."""
+    names = {f.name for f in fields(kind)}
+    return kind(**{k: v for k, v in (stored or {}).items() if k in names})
 
 
 class Engine:
@@ -100,7 +118,7 @@ class Engine:
     def _answer(self, session: Session, text: str) -> Generator[str, None, Reply]:
         words = texts("engine")
         text = words["choice_commands"].get(text, text)
-        paused = session.state.get("crisis", {}).get("active", False)
+        paused = session.crisis.active
         if not text:
             reply = Reply(mode=session.mode, text=words["empty"])
         elif not any(ch.isalnum() for ch in text):  # emoji or punctuation only: nothing to read yet
@@ -121,8 +139,8 @@ class Engine:
             reading = read(text, context=context_of(session), embedder=self.retriever.index.embedder)
             reply = yield from self._turn(session, reading)
             reply.notice = " ".join(n for n in (notice, reply.notice) if n)
-            if found.health and not session.state.get("health_nudged"):
-                session.state["health_nudged"] = True  # once per session: a nudge, not a refrain
+            if found.health and not session.health_nudged:
+                session.health_nudged = True  # once per session: a nudge, not a refrain
                 # First: what the person said about their body matters more than the answer below it.
                 reply.text = f"{texts('safety')['health_nudge']}\n\n{reply.text}"
                 reply.state["health_nudge"] = True
@@ -131,16 +149,16 @@ class Engine:
     def _crisis(self, session: Session, found: safety.Assessment) -> Reply:
         """The fixed human-written reply, in the person's language; coaching pauses until they choose to go on."""
         log.warning("crisis language routed to human help (kind=%s, session=%s)", found.kind, session.session_id[:8])
-        marks = session.state.setdefault("crisis", {"active": False, "times": 0})
-        marks.update(active=True, times=marks["times"] + 1, kind=found.kind, lang=found.lang)
+        marks = session.crisis
+        marks.active, marks.times, marks.kind, marks.lang = True, marks.times + 1, found.kind, found.lang
         return Reply(mode="crisis", text=safety.crisis_text(found), choices=_crisis_choices(found.lang),
                      state={"crisis": True})
 
     def _while_paused(self, session: Session, text: str) -> Reply:
-        marks = session.state["crisis"]
-        words = safety.reply_words(marks.get("lang", "en"))
+        marks = session.crisis
+        words = safety.reply_words(marks.lang)
         if text in safety.continue_choices():
-            marks["active"] = False
+            marks.active = False
             pending = _last_flow_reply(session) if session.mode != "ask" else None  # resume the flow where it paused
             if pending is None:
                 return Reply(mode=session.mode, text=words["continue"], choices=list(texts("ask")["choices"]),
@@ -151,12 +169,11 @@ class Engine:
         if found.crisis:
             return self._crisis(session, found)
         if text in safety.again_choices():  # the same fixed text as before (e.g. the threat variant)
-            again = safety.Assessment(crisis=True, health=False, kind=marks.get("kind", ""), score=0.0,
-                                      lang=marks.get("lang", "en"))
+            again = safety.Assessment(crisis=True, health=False, kind=marks.kind, score=0.0, lang=marks.lang)
             return Reply(mode="crisis", text=safety.crisis_text(again), choices=_crisis_choices(again.lang),
                          state={"crisis": True})
         # Not a new crisis, so not labelled one; but no coaching until the person chooses to go on.
-        return Reply(mode=session.mode, text=words["paused"], choices=_crisis_choices(marks.get("lang", "en")),
+        return Reply(mode=session.mode, text=words["paused"], choices=_crisis_choices(marks.lang),
                      state={"crisis": False, "paused": True})
 
     def _turn(self, session: Session, reading: Reading) -> Generator[str, None, Reply]:
@@ -187,12 +204,12 @@ class Engine:
                 reply = yield from self._voice(memory, reply)
             return reply
         offer = texts("checkin")["opening"]
-        pending = session.state.pop("opening", None)
+        pending, session.opening = session.opening, None
         if pending and text == offer["answer_choice"]:
             reading = read(pending, context=reading.context, embedder=self.retriever.index.embedder)
             pending = None
-        elif not {"last_query", "chosen"} & set(session.state.get("ask") or {}) and reading.wants("feeling"):
-            session.state["opening"] = text  # kept so the check-in can start from it
+        elif not (session.ask.answered or session.ask.chosen) and reading.wants("feeling"):
+            session.opening = text  # kept so the check-in can start from it
             if max(reading.pressures.values()) < SPECIFIC_PRESSURE:  # a general heaviness: the check-in helps most
                 return Reply(mode="ask", text=offer["offer"], choices=list(offer["choices"]))
             reply = yield from self._ask(session, reading)  # a named worry is answered, with the check-in one click away
@@ -217,7 +234,7 @@ class Engine:
         if request == "start_over" and mode == "rehearse":
             return self._command(session, "/rehearse")
         if request == "start_over" and mode == "ask":
-            session.state.pop("ask", None)
+            session.ask = ask.AskMemory()
             return Reply(mode="ask", text=texts("engine")["reset"], choices=list(texts("ask")["choices"]))
         if request == "show_result" and mode != "checkin" and "checkin" in _done(session):
             session.mode = "checkin"
@@ -262,10 +279,7 @@ class Engine:
         if command == "/help":
             return Reply(mode=session.mode, text=words["help"], choices=_current_choices(session))
         if command == "/reset":
-            session.history.clear()
-            session.state.clear()
-            session.checkin = session.rehearsal = None
-            session.mode = "ask"
+            session.clear()
             return Reply(mode="ask", text=words["reset"], choices=list(texts("ask")["choices"]))
         if command == "/export":
             markdown = export_markdown(session)
@@ -275,11 +289,11 @@ class Engine:
                          choices=_current_choices(session))
         if command == "/ask":
             session.mode = "ask"
-            session.state.setdefault("ask", {})["chosen"] = True  # they asked for answers: no check-in offers
+            session.ask.chosen = True  # they asked for answers: no check-in offers
             return Reply(mode="ask", text=words["ask_ready"])
         if command == "/checkin":
             session.mode = "checkin"
-            seed = session.state.pop("opening", None)
+            seed, session.opening = session.opening, None
             if seed:
                 seed = read(seed, context="checkin_question", embedder=self.retriever.index.embedder)
             session.checkin, reply = checkin.start(retriever=self.retriever, seed=seed)
@@ -318,13 +332,13 @@ class Engine:
 
     def _ask(self, session: Session, reading: Reading, *, aside: bool = False,
              previous: str | None = None) -> Generator[str, None, Reply]:
-        memory = session.state.setdefault("ask", {})
-        previous = memory.get("last_query") or previous
+        memory = session.ask
+        previous = memory.last_query or previous
         rewritten = None
         if self.llm is not None and previous and reading.leans_back:
             rewritten = self.llm.condense(reading.text, previous=previous)
         grounding = ask.ground(self.retriever, reading, previous=previous, standalone=rewritten,
-                               exclude=memory.get("last_card"))
+                               exclude=memory.last_card)
         done = _done(session)
 
         def embedded() -> Reply:
@@ -336,8 +350,8 @@ class Engine:
             reply = embedded()
         if reply.state.get("grounded"):
             # Carried into the next follow-up; capped so a chain of follow-ups doesn't drift.
-            memory["last_query"] = " ".join(grounding.standalone.split()[-40:])
-            memory["last_card"] = grounding.card.answer if grounding.card else None
+            memory.last_query = " ".join(grounding.standalone.split()[-40:])
+            memory.last_card = grounding.card.answer if grounding.card else None
         return reply
 
 
@@ -367,7 +381,7 @@ def context_of(session: Session) -> str:
         stage = session.rehearsal.stage if session.rehearsal else None
         return {rehearse.Stage.CASE: "case_question", rehearse.Stage.SCRIPT: "case_question",
                 rehearse.Stage.ROLEPLAY: "roleplay"}.get(stage, "after_answer")
-    return "after_answer" if (session.state.get("ask") or {}).get("last_query") else "start"
+    return "after_answer" if session.ask.answered else "start"
 
 
 def _crisis_choices(lang: str) -> list[str]:

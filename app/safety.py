@@ -53,6 +53,16 @@ _WORD = ("0-9A-Za-z\u00aa\u00b5\u00ba\u00c0-\u024f\u0300-\u036f\u0370-\u03ff\u04
          "\u0750-\u077f\u08a0-\u08ff\u0900-\u0dff\u1e00-\u1fff\uac00-\ud7af")
 
 
+@dataclass
+class CrisisMarks:
+    """A session's crisis replies: while active, coaching waits until the person chooses to go on."""
+
+    active: bool = False
+    times: int = 0
+    kind: str = ""
+    lang: str = "en"  # the language the crisis reply was given in, for what follows it
+
+
 @dataclass(frozen=True)
 class Assessment:
     crisis: bool

@@ -27,7 +27,7 @@ def test_crisis_language_is_routed_first_in_every_mode_and_coaching_resumes(engi
     assert CONTINUE in paused.choices
     assert "**You:** honestly everyone" in engine.send(session, "/export").state["export"]
     resumed = engine.send(session, CONTINUE)
-    assert resumed.mode == mode and not session.state["crisis"]["active"] and session.state["crisis"]["times"] == 1
+    assert resumed.mode == mode and not session.crisis.active and session.crisis.times == 1
     if before:
         again = engine.send(session, before[-1].choices[0])
         assert again.mode == mode  # the flow carries on where it was
