@@ -33,10 +33,10 @@ class Session:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     mode: str = "ask"
     history: list[dict] = field(default_factory=list)  # {"role": "user"|"steady", "text", "mode", ...}
-    ask: ask.AskMemory = field(default_factory=lambda: ask.AskMemory())
+    ask: ask.AskMemory = field(default_factory=ask.AskMemory)
     checkin: checkin.CheckIn | None = None
     rehearsal: rehearse.Rehearsal | None = None
-    crisis: safety.CrisisMarks = field(default_factory=lambda: safety.CrisisMarks())
+    crisis: safety.CrisisMarks = field(default_factory=safety.CrisisMarks)
     opening: str | None = None  # a feeling the person opened with, kept so a check-in can start from it
     health_nudged: bool = False  # the health nudge is given once a conversation
 

@@ -397,11 +397,11 @@ def build(*, conversations: Conversations):
             value = {True: "up", False: "down", "Like": "up", "Dislike": "down"}.get(data.liked)
             conversations.feedback(session_id, owner=who, seq=start + data.index, value=value)
 
-        # Gradio finds these parameters by their annotations, which postponed annotations leave as strings.
         def on_earlier(session_id, request: gr.Request):
             who = owner(request)
             return {everything: True, **view(mine(session_id, who), who, full=True)}
 
+        # Gradio finds these parameters by their annotations, which postponed annotations leave as strings.
         for handler in (on_load, on_turn, on_like, on_update_case, on_earlier):
             handler.__annotations__["request"] = gr.Request
         on_like.__annotations__["data"] = gr.LikeData
