@@ -86,7 +86,11 @@ class PostgresStore:
                                     timeout=WAIT_SECONDS, open=True, name="steady-data")
         self._locks = ConnectionPool(url, min_size=0, max_size=LOCK_CONNECTIONS, kwargs=settings,
                                      timeout=WAIT_SECONDS, open=True, name="steady-turns")
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:  # a refused schema (a newer Steady's) must not leave two open pools behind
+            self.close()
+            raise
 
     @contextmanager
     def _write(self) -> Iterator:
