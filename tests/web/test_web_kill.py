@@ -42,7 +42,7 @@ def test_a_kill_mid_answer_leaves_the_session_readable_and_resumable(browser, se
         assert stored[3].complete is False and stored[3].body["text"].startswith("The guidance suggests")
 
         server.start(env={"STEADY_LLM": "none"})  # back up, this time without the model
-        page.reload()
+        # open_app navigates afresh; a reload here could race the page's own reconnect and be aborted.
         open_app(page, server.url)
         expect(page.locator(USERS)).to_have_count(2)
         expect(page.locator(BOTS).nth(1)).to_contain_text("cut off")
