@@ -1,7 +1,7 @@
 """Small learned decisions over the MiniLM vectors Steady already computes for every message.
 
 Each decision (intent, the yes/no/unsure of a free answer, the eleven pressures, in/out of the
-guidance's domain, the rehearsal rubric) is a logistic regression trained from a labelled file set
+guidance's domain, which section answers an Ask question, the rehearsal rubric) is a logistic regression trained from a labelled file set
 (`evals/understand/<decision>/train.yaml`, tuned on `dev.yaml`, reported on `test.yaml`, which is
 never used to choose anything). `steady train` rebuilds them with a fixed seed and records the data's
 hash; the weights are kept as plain arrays in `app/trained/` and applied with numpy, so answering
@@ -97,18 +97,47 @@ def _ask_facets(row: dict) -> dict | None:
     return {"text": row["q"], "labels": list(row.get("facets") or [])} if row.get("facets") else None
 
 
+def section_label(doc_id: str, section: str) -> str:
+    return f"{doc_id}::{section}"
+
+
+def _ask_section(row: dict) -> dict | None:
+    """The section that answers an in-scope question; a follow-up is read joined to the question before it,
+    as Ask retrieves it."""
+    if row.get("expect") == "out":
+        return None
+    text = f"{row['previous']} {row['q']}" if row["kind"] == "follow_up" and row.get("previous") else row["q"]
+    return {"text": text, "label": section_label(row["expect"]["doc"], row["expect"]["sections"][0])}
+
+
+def _hint_rows(hints: dict) -> list[dict]:
+    """A search-hints file (corpus/search-hints/) as direct questions of its passages' sections."""
+    return [{"q": q, "kind": "direct", "expect": {"doc": hints["doc"], "sections": [p["section"]]}}
+            for p in hints["passages"] for q in p["questions"]]
+
+
+ASK_EXTRA = ("train2.yaml",)  # Ask's second train file (evals/ask/)
+HINTS_DIR = REPO_ROOT / "corpus" / "search-hints"
+
 SPECS = {
+    # train2: questions about the manager conversation and burnout against requests to rehearse or check in.
     "intent": Spec("intent", EVALS_DIR / "understand" / "intent", side="context", sides=(
-        "start", "after_answer", "checkin_question", "checkin_result", "case_question", "roleplay")),
+        "start", "after_answer", "checkin_question", "checkin_result", "case_question", "roleplay"),
+        extra_train=("train2.yaml",)),
     "answer": Spec("answer", EVALS_DIR / "understand" / "answer", side="question",
                    sides=("follows_you", "lasted", "confirm")),
     # Character n-grams lost here (dev top-3 recall 0.85 → 0.78): a pressure is a meaning, not a word.
     "pressures": Spec("pressures", EVALS_DIR / "understand" / "pressures", multi=True, chars=False),
     # Ask's own questions (evals/ask/train.yaml) teach it near-domain technical questions are out.
-    "domain": Spec("domain", EVALS_DIR / "understand" / "domain", extra_train=("../../ask/train.yaml",),
+    "domain": Spec("domain", EVALS_DIR / "understand" / "domain",
+                   extra_train=("../../ask/train.yaml", *(f"../../ask/{name}" for name in ASK_EXTRA)),
                    read_extra=_ask_scope),
-    "leans": Spec("leans", EVALS_DIR / "ask", read=_ask_leans),
-    "facets": Spec("facets", EVALS_DIR / "ask", multi=True, read=_ask_facets),
+    "leans": Spec("leans", EVALS_DIR / "ask", extra_train=ASK_EXTRA, read=_ask_leans, read_extra=_ask_leans),
+    "facets": Spec("facets", EVALS_DIR / "ask", multi=True, extra_train=ASK_EXTRA, read=_ask_facets,
+                   read_extra=_ask_facets),
+    # Which section answers a question: Ask's questions and the search hints' (corpus/search-hints/).
+    "sections": Spec("sections", EVALS_DIR / "ask", read=_ask_section, read_extra=_ask_section,
+                     extra_train=(*ASK_EXTRA, *(f"../../corpus/search-hints/{p.name}" for p in sorted(HINTS_DIR.glob("*.yaml"))))),
     # The rehearsal rubric, one decision per criterion, from hand-labelled lines.
     **{f"rubric_{c}": Spec(f"rubric_{c}", EVALS_DIR / "rehearse" / "lines", read=_rubric(c)) for c in RUBRIC},
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
@@ -128,6 +157,7 @@ def examples(spec: Spec, split: str) -> list[dict]:
 
     def load(name: str, read: Callable[[dict], dict | None] | None) -> list[dict]:
         raw = yaml.safe_load((spec.folder / name).read_text(encoding="utf-8")) or []
+        raw = _hint_rows(raw) if isinstance(raw, dict) else raw
         return [r for r in map(read, raw) if r is not None] if read else raw
 
     rows = load(f"{split}.yaml", spec.read)

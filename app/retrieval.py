@@ -118,10 +118,15 @@ class Retriever:
         role = dict(zip(texts, roles, strict=True))
         return [Sentence(s, scores.get(s, 0.0), role.get(s, "")) for s in sentences(passage.text)]
 
+    @lru_cache(maxsize=8)  # noqa: B019 - one retriever per process; a turn embeds the same query for several uses
+    def vector(self, query: str) -> np.ndarray:
+        """The query's embedding."""
+        return np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+
     @lru_cache(maxsize=8)  # noqa: B019 - one retriever per process; a turn asks for the same query's scores twice
     def _similarity(self, query: str) -> np.ndarray:
         """The query's cosine similarity to every passage and probe vector."""
-        return self._matrix @ np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+        return self._matrix @ self.vector(query)
 
     def _load_cards(self) -> None:
         got = self.index.collection.get(where={"kind": "card"}, include=["embeddings", "documents", "metadatas"])
@@ -142,7 +147,7 @@ class Retriever:
         as its answer or the nearest of its passage's hint questions."""
         if not self._cards:
             return []
-        by_answer = self._card_matrix @ np.asarray(self.index.embedder.embed_query(query), dtype=np.float32)
+        by_answer = self._card_matrix @ self.vector(query)
         probes = self._similarity(query)
         wanted = set(chunk_ids) if chunk_ids is not None else None
         hits = []
