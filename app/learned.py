@@ -61,7 +61,7 @@ class Spec:
     side: str = ""  # a field that is one-hot encoded beside the text ("context", "question")
     sides: tuple[str, ...] = ()
     chars: bool = True  # hashed character n-grams beside the sentence vector (measured per decision on dev)
-    extra_train: tuple[str, ...] = ()  # more labelled files (in the folder) that join the train split
+    extra_train: tuple[str | Path, ...] = ()  # more labelled files (in the folder) that join the train split
     # How a row of another set becomes a row of this decision ({text, label}, or None to leave it out):
     # `read` for the decision's own splits, `read_extra` for the extra train files.
     read: Callable[[dict], dict | None] | None = None
@@ -117,7 +117,7 @@ def _hint_rows(hints: dict) -> list[dict]:
 
 
 ASK_EXTRA = ("train2.yaml",)  # Ask's second train file (evals/ask/)
-HINTS_DIR = REPO_ROOT / "corpus" / "search-hints"
+HINTS = tuple(sorted((REPO_ROOT / "corpus" / "search-hints").glob("*.yaml")))  # every one an in-scope question
 
 SPECS = {
     # train2: questions about the manager conversation and burnout against requests to rehearse or check in.
@@ -130,14 +130,14 @@ SPECS = {
     "pressures": Spec("pressures", EVALS_DIR / "understand" / "pressures", multi=True, chars=False),
     # Ask's own questions (evals/ask/train.yaml) teach it near-domain technical questions are out.
     "domain": Spec("domain", EVALS_DIR / "understand" / "domain",
-                   extra_train=("../../ask/train.yaml", *(f"../../ask/{name}" for name in ASK_EXTRA)),
+                   extra_train=("../../ask/train.yaml", *(f"../../ask/{name}" for name in ASK_EXTRA), *HINTS),
                    read_extra=_ask_scope),
     "leans": Spec("leans", EVALS_DIR / "ask", extra_train=ASK_EXTRA, read=_ask_leans, read_extra=_ask_leans),
     "facets": Spec("facets", EVALS_DIR / "ask", multi=True, extra_train=ASK_EXTRA, read=_ask_facets,
                    read_extra=_ask_facets),
     # Which section answers a question: Ask's questions and the search hints' (corpus/search-hints/).
     "sections": Spec("sections", EVALS_DIR / "ask", read=_ask_section, read_extra=_ask_section,
-                     extra_train=(*ASK_EXTRA, *(f"../../corpus/search-hints/{p.name}" for p in sorted(HINTS_DIR.glob("*.yaml"))))),
+                     extra_train=(*ASK_EXTRA, *HINTS)),
     # The rehearsal rubric, one decision per criterion, from hand-labelled lines.
     **{f"rubric_{c}": Spec(f"rubric_{c}", EVALS_DIR / "rehearse" / "lines", read=_rubric(c)) for c in RUBRIC},
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
