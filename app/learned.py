@@ -116,7 +116,7 @@ def _hint_rows(hints: dict) -> list[dict]:
             for p in hints["passages"] for q in p["questions"]]
 
 
-ASK_EXTRA = ("train2.yaml",)  # Ask's second train file (evals/ask/)
+ASK_EXTRA = ("train2.yaml", "train3.yaml")  # more of Ask's train questions (evals/ask/), by other helpers
 HINTS = tuple(sorted((REPO_ROOT / "corpus" / "search-hints").glob("*.yaml")))  # every one an in-scope question
 
 SPECS = {

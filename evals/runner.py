@@ -100,11 +100,12 @@ def understanding_report(*, embedder) -> dict:
 
 
 def ask_report(*, retriever: Retriever, llm=None):
-    """Ask on its held-out test split (evals/ask/test.yaml), played through a fresh engine."""
+    """Ask on its two held-out test splits (evals/ask/test.yaml and test2.yaml, written apart by two helpers),
+    played together through a fresh engine."""
     from app.engine import Engine
     from evals.ask_metrics import play
 
-    return play(Engine(retriever=retriever, llm=llm), "test")
+    return play(Engine(retriever=retriever, llm=llm), "test", "test2")
 
 
 def _crisis_figures(report: dict | None) -> tuple[float | None, float | None]:

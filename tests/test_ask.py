@@ -195,3 +195,12 @@ def test_next_steps_remember_the_check_in_and_the_health_nudge_comes_first(engin
     assert after.state["grounded"] and "/checkin" not in after.text and "Check in" not in after.choices
     nudged = engine.send(engine.new_session(), "my chest hurts and I can't sleep, is GPU guilt a real thing?")
     assert nudged.text.startswith(texts("safety")["health_nudge"])
+
+
+@pytest.mark.slow
+def test_no_training_question_is_a_near_copy_of_a_held_out_one(retriever):
+    """Ask's held-out figures measure wording the decisions never saw, not their memory of a paraphrase."""
+    from evals.near_copies import ASK_HELD_OUT, ASK_TRAIN, ask_questions, near_copies
+
+    found = near_copies(ask_questions(ASK_TRAIN), ask_questions(ASK_HELD_OUT), embedder=retriever.index.embedder)
+    assert not found, found[:5]
