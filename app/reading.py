@@ -27,7 +27,6 @@ MAX_UNITS = 12
 # A pressure model probability is not a level; this maps it onto the 0-1 scale the check-in shows.
 PRESSURE_FLOOR = 0.25
 FACET_FLOOR = 0.5
-QUESTION_PART = re.compile(r"(?:^|[.!;,]\s+)([^.!;,?]*\?)\s*$")
 OTHER_SCRIPTS = re.compile(r"[^\x00-\u024f\u2000-\u206f\s]+")  # not Latin, nor punctuation
 
 
@@ -111,16 +110,6 @@ class Reading:
             vector = np.asarray(self.embedder.embed_query(self.searchable[:2000]), dtype=np.float32)
             return learned.model("domain").scores(vector, self.searchable)["in"]
         return learned.model("domain").scores(self.vector, self.text)["in"]
-
-    @cached_property
-    def asked(self) -> Reading | None:
-        """The clause that carries the question, read on its own, when the message wraps it in other things
-        ("I can't sleep and my chest hurts, how do I cut my hours?")."""
-        match = QUESTION_PART.search(self.text)
-        part = match.group(1).strip() if match else ""
-        if len(part.split()) < 3 or part == self.text.strip():
-            return None
-        return Reading(text=part, context=self.context, embedder=self.embedder)
 
     @cached_property
     def searchable(self) -> str:
