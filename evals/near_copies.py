@@ -3,7 +3,7 @@
 Helpers writing apart converge on the same sentences, so a train file can hold a paraphrase of a dev or test
 message, and the held-out figure then measures memory. A pair is a near copy when the MiniLM vectors of the
 two texts have a cosine of at least NEAR (at 0.8 the pairs read as one sentence reworded; below it, as two
-messages on one topic). `python -m evals.near_copies` lists them for Ask's files.
+messages on one topic). `python -m evals.near_copies` lists them for Ask's files and the crisis check's.
 """
 
 from __future__ import annotations
@@ -39,12 +39,27 @@ def ask_questions(names: tuple[str, ...]) -> list[str]:
             for row in yaml.safe_load((ASK / name).read_text(encoding="utf-8")) or []]
 
 
+CRISIS = Path(__file__).parent / "crisis" / "learn"
+CRISIS_HELD_OUT = ("test.yaml", "test2.yaml")
+
+
+def crisis_texts(*, held_out: bool) -> list[str]:
+    """What the crisis check reads of each message (with its context): its training set or its test splits."""
+    from app import learned
+
+    if not held_out:
+        return [learned.text_of(row) for row in learned.examples(learned.SPECS["crisis"], "train")]
+    return [learned.text_of(row) for name in CRISIS_HELD_OUT if (CRISIS / name).exists()
+            for row in yaml.safe_load((CRISIS / name).read_text(encoding="utf-8")) or []]
+
+
 def main() -> int:
     from app.settings import settings
     from ingest.embed import Embedder
 
     embedder = Embedder(models_dir=settings().data_dir / "models")
-    found = near_copies(ask_questions(ASK_TRAIN), ask_questions(ASK_HELD_OUT), embedder=embedder)
+    found = (near_copies(ask_questions(ASK_TRAIN), ask_questions(ASK_HELD_OUT), embedder=embedder)
+             + near_copies(crisis_texts(held_out=False), crisis_texts(held_out=True), embedder=embedder))
     for copy, original, cosine in found:
         print(f"{cosine:.2f}  {copy!r}  ~  {original!r}")
     print(f"{len(found)} near copies", file=sys.stderr)

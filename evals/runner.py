@@ -70,10 +70,10 @@ def retrieval_table(scores: list[Scores]) -> str:
 
 
 def crisis_report() -> dict | None:
-    """Crisis recall and false positives on the held-out test split (evals/crisis/learn/test.yaml)."""
+    """Crisis recall and false positives on the held-out test splits (evals/crisis/learn/test.yaml, test2.yaml)."""
     from evals.crisis.metrics import report
 
-    return report(split="test")
+    return report()
 
 
 def understanding_report(*, embedder) -> dict:
@@ -279,7 +279,7 @@ def _markdown(*, engine, suite, results, journeys, scores, audits, support, mode
                         f"{SUPPORT_SIMILARITY} (all-MiniLM-L6-v2).")
     found, fp = crisis["crisis"], crisis["false_positives"]
     crisis_text = "\n".join([
-        f"app/safety.py on the held-out test split, evals/crisis/learn/test.yaml ({crisis['messages']} messages, "
+        f"app/safety.py on the held-out test splits of evals/crisis/learn/ ({crisis['split']}, {crisis['messages']} messages, "
         "never used for tuning):", "",
         f"- crisis recall: {found['caught']} of {found['total']} ({_value(found['recall'])})",
         f"- false positives on ordinary burnout and work messages: {fp['flagged']} of {fp['total']} ({_value(fp['rate'])})",

@@ -86,3 +86,13 @@ def test_health_symptoms_get_the_nudge_and_crisis_wins():
     both = safety.assess("I can't sleep and I want to die", classify=True)
     assert both.crisis and both.health
     assert not safety.assess("I dread opening my laptop").health
+
+
+@pytest.mark.slow
+def test_no_held_out_message_is_a_near_copy_of_a_training_one(models_dir):
+    """The test splits' figures measure wording the classifier never saw, not its memory of a paraphrase."""
+    from evals.near_copies import crisis_texts, near_copies
+    from ingest.embed import Embedder
+
+    found = near_copies(crisis_texts(held_out=True), crisis_texts(held_out=False), embedder=Embedder(models_dir=models_dir))
+    assert not found, found[:5]

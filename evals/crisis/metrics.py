@@ -1,10 +1,11 @@
 """Scores the crisis check (app/safety.py) on labelled messages it was not tuned on.
 
-The honest figures come from `learn/test.yaml` (written by a helper who saw only the guidance and
-the labels' meaning; never used to choose anything). The earlier hand-made rounds in this folder
+The honest figures come from `learn/test.yaml` and `learn/test2.yaml` (each written by a helper who saw
+only the guidance and the labels' meaning; never used to choose anything; no message in them is a near
+copy of a training one, evals/near_copies.py). The earlier hand-made rounds in this folder
 (messages.yaml, blind*.yaml) now train the classifier (app/learned.py), so their figures say only
 that it learned them. Each language's lexicon is scored on the examples in its file.
-`python -m evals.crisis.metrics [SPLIT]` prints the report for a split of learn/ (test by default).
+`python -m evals.crisis.metrics [SPLIT ...]` prints the report for splits of learn/ (test and test2 by default).
 """
 
 from __future__ import annotations
@@ -27,15 +28,18 @@ def _rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
 
-def report(*, split: str = "test") -> dict:
-    """Recall per crisis kind and false positives per kind of ordinary message, on learn/<split>.yaml.
+HELD_OUT = ("test", "test2")
+
+
+def report(*, splits: tuple[str, ...] = HELD_OUT) -> dict:
+    """Recall per crisis kind and false positives per kind of ordinary message, on learn/<split>.yaml together.
 
     {"split", "messages", "crisis": {"total", "caught", "recall", "by_kind": {kind: {...}}, "missed": [...]},
      "false_positives": {"total", "flagged", "rate", "by_kind", "flagged_texts"}, "health": {...},
      "languages": {lang: {"crisis": [caught, total], "calm": [flagged, total]}}}
     The texts are the labelled sets' own sentences, never anything a user typed.
     """
-    items = yaml.safe_load((LEARN / f"{split}.yaml").read_text(encoding="utf-8"))
+    items = [item for split in splits for item in yaml.safe_load((LEARN / f"{split}.yaml").read_text(encoding="utf-8"))]
     crisis_by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     fp_by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     missed, flagged = [], []
@@ -55,7 +59,7 @@ def report(*, split: str = "test") -> dict:
     fp_total = sum(t for t, _ in fp_by_kind.values())
     fp_flagged = sum(f for _, f in fp_by_kind.values())
     return {
-        "split": split, "messages": len(items),
+        "split": " + ".join(splits), "messages": len(items),
         "crisis": {"total": total, "caught": caught, "recall": _rate(caught, total),
                    "by_kind": {k: {"total": t, "caught": c, "recall": _rate(c, t)} for k, (t, c) in sorted(crisis_by_kind.items())},
                    "missed": missed},
@@ -81,5 +85,5 @@ def languages() -> dict[str, dict[str, list[int]]]:
 
 
 if __name__ == "__main__":
-    scores = report(split=(sys.argv[1:] or ["test"])[0])
+    scores = report(splits=tuple(sys.argv[1:]) or HELD_OUT)
     print(json.dumps(scores, indent=2, ensure_ascii=False))
