@@ -10,6 +10,7 @@ against how well anything was retrieved), whether it leans on the previous quest
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app import learned
 from app.prompts import texts
@@ -80,8 +81,9 @@ def _domain(retriever: Retriever, query: str) -> float:
     return learned.model("domain").scores(retriever.vector(query), query)["in"]
 
 
+@lru_cache(maxsize=8)  # scope and the card choice ask for the same query's sections in one turn
 def _sections(retriever: Retriever, query: str) -> dict[str, float]:
-    """The learned probability of each section of the guidance answering the query."""
+    """The learned probability of each section of the guidance answering the query (read, never changed)."""
     return learned.model("sections").scores(retriever.vector(query), query)
 
 
@@ -132,7 +134,7 @@ def _card(retriever: Retriever, question: str, query: str, passages: list[Passag
         return len(set(facets) & set(card.facets)) / len(facets) if facets else 0.0
 
     sections = _sections(retriever, query)
-    if query != question and ALONE_WEIGHT:
+    if query != question:
         alone_sections = _sections(retriever, question)
         sections = {k: (1 - ALONE_WEIGHT) * v + ALONE_WEIGHT * alone_sections[k] for k, v in sections.items()}
     section_of = {p.chunk_id: learned.section_label(p.doc_id, p.section) for p in passages}

@@ -1,7 +1,8 @@
 """Small learned decisions over the MiniLM vectors Steady already computes for every message.
 
 Each decision (intent, the yes/no/unsure of a free answer, the eleven pressures, in/out of the
-guidance's domain, which section answers an Ask question, the rehearsal rubric) is a logistic regression trained from a labelled file set
+guidance's domain, which section answers an Ask question, the rehearsal rubric) is a logistic
+regression trained from a labelled file set
 (`evals/understand/<decision>/train.yaml`, tuned on `dev.yaml`, reported on `test.yaml`, which is
 never used to choose anything). `steady train` rebuilds them with a fixed seed and records the data's
 hash; the weights are kept as plain arrays in `app/trained/` and applied with numpy, so answering

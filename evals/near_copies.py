@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from app import learned
+
 NEAR = 0.8
 ASK = Path(__file__).parent / "ask"
-ASK_TRAIN = ("train.yaml", "train2.yaml", "train3.yaml")
+ASK_TRAIN = ("train.yaml", *learned.ASK_EXTRA)
 ASK_HELD_OUT = ("dev.yaml", "dev2.yaml", "test.yaml", "test2.yaml")
 
 
@@ -33,10 +35,15 @@ def near_copies(train: list[str], held_out: list[str], *, embedder, near: float 
     return [(train[i], held_out[j], float(similarity[i, j])) for i, j in enumerate(best) if similarity[i, j] >= near]
 
 
+def _rows(folder: Path, names: tuple[str, ...]) -> list[dict]:
+    """The rows of the labelled files that exist."""
+    return [row for name in names if (folder / name).exists()
+            for row in yaml.safe_load((folder / name).read_text(encoding="utf-8")) or []]
+
+
 def ask_questions(names: tuple[str, ...]) -> list[str]:
-    """The questions of Ask's labelled files that exist (each row's own question)."""
-    return [str(row["q"]) for name in names if (ASK / name).exists()
-            for row in yaml.safe_load((ASK / name).read_text(encoding="utf-8")) or []]
+    """The questions of Ask's labelled files (each row's own question)."""
+    return [str(row["q"]) for row in _rows(ASK, names)]
 
 
 CRISIS = Path(__file__).parent / "crisis" / "learn"
@@ -45,12 +52,8 @@ CRISIS_HELD_OUT = ("test.yaml", "test2.yaml")
 
 def crisis_texts(*, held_out: bool) -> list[str]:
     """What the crisis check reads of each message (with its context): its training set or its test splits."""
-    from app import learned
-
-    if not held_out:
-        return [learned.text_of(row) for row in learned.examples(learned.SPECS["crisis"], "train")]
-    return [learned.text_of(row) for name in CRISIS_HELD_OUT if (CRISIS / name).exists()
-            for row in yaml.safe_load((CRISIS / name).read_text(encoding="utf-8")) or []]
+    rows = _rows(CRISIS, CRISIS_HELD_OUT) if held_out else learned.examples(learned.SPECS["crisis"], "train")
+    return [learned.text_of(row) for row in rows]
 
 
 def main() -> int:
