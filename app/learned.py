@@ -94,6 +94,17 @@ def _rubric(criterion: str) -> Callable[[dict], dict]:
     return lambda row: {"text": row["text"], "label": str(row["scores"][criterion])}
 
 
+CASE_ITEMS = ("hours", "area", "metric", "wellbeing", "defer", "defer_until", "delegate", "delegate_to", "freed", "tool")
+
+
+def _case_answer(row: dict) -> dict:
+    """evals/rehearse/case rows (item, answer, expect) as: does the answer give a value (however implausible),
+    decline ("skip"), or not answer at all (a feeling, a health remark, a question back)?"""
+    expect = row["expect"]
+    label = expect if expect in ("skip", "not_an_answer") else "answer"
+    return {"text": row["answer"], "item": row["item"], "label": label}
+
+
 def _ask_facets(row: dict) -> dict | None:
     return {"text": row["q"], "labels": list(row.get("facets") or [])} if row.get("facets") else None
 
@@ -139,6 +150,9 @@ SPECS = {
     # Which section answers a question: Ask's questions and the search hints' (corpus/search-hints/).
     "sections": Spec("sections", EVALS_DIR / "ask", read=_ask_section, read_extra=_ask_section,
                      extra_train=(*ASK_EXTRA, *HINTS)),
+    # Whether a rehearsal case answer answers its question (app/case.py), per question.
+    "case_answer": Spec("case_answer", EVALS_DIR / "rehearse" / "case", side="item", sides=CASE_ITEMS,
+                        read=_case_answer, read_extra=_case_answer),
     # The rehearsal rubric, one decision per criterion, from hand-labelled lines.
     **{f"rubric_{c}": Spec(f"rubric_{c}", EVALS_DIR / "rehearse" / "lines", read=_rubric(c)) for c in RUBRIC},
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do

@@ -169,6 +169,51 @@ def _months_since(name: str, year_phrase: str | None, today: date) -> float:
     return months
 
 
+_PAST = re.compile(r"\b(?:last|past|previous)\s+(?:week|month|quarter|year|sprint|monday|tuesday|wednesday|thursday|"
+                   rf"friday|weekend|{'|'.join(MONTH_NAMES)})\b|\byesterday\b|\bago\b|\balready (?:passed|over|gone)\b")
+_YEAR = re.compile(r"(?<![\d.])(\d{4})(?![\d.])")
+FUTURE_YEARS = 10  # a date further off than this is no plan
+
+
+def date_cannot_be(text: str, *, today: date | None = None) -> bool:
+    """A date a task can't wait until: gone ("last week", "two months ago", "2021") or absurdly far ("the year 3000")."""
+    low = text.lower()
+    today = today or date.today()
+    return bool(_PAST.search(low)) or any(not today.year <= int(y) <= today.year + FUTURE_YEARS for y in _YEAR.findall(low))
+
+
+_SHARE = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "tenth": 0.1}
+_SHARE_OF_WEEK = re.compile(r"\b(?:a|one|about a|half)\s*(half|third|quarter|fifth|tenth)?\s*(?:of\s+)?(?:my|the|a)\s+"
+                            r"(?:week|time|hours|working week|work week)\b")
+_VAGUE_HOURS = re.compile(rf"\b({_VAGUE}|an|one)\s+(?:more\s+)?(?:hours?|hrs?)\b")
+_DAYS = re.compile(rf"\b(?:(half)\s+a|({_NUMBER}|a|an|one)(?:\s+(?:solid|full|whole|good))?)\s+(?:work\s*|working\s+)?days?\b")
+WORKDAY_HOURS = 8  # "a day" of work, as the case's labels read it
+
+
+def hours_said(text: str, *, week: float | None = None) -> float | None:
+    """Hours a week said without a plain figure: "a third of my week" (of `week` hours), "a couple of hours",
+    "an hour a day" (five days), "a solid workday" (8 hours), "half a day"."""
+    low = text.lower().replace("’", "'")
+    share = _SHARE_OF_WEEK.search(low)
+    if share and week:
+        return round(_SHARE[share.group(1) or "half"] * week, 1)
+    percent = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", low)
+    if percent and week:
+        return round(float(percent.group(1)) / 100 * week, 1)
+    hours = _VAGUE_HOURS.search(low)
+    if hours:
+        value = word_number(hours.group(1)) if hours.group(1) not in ("an", "one") else 1.0
+        return value * 5 if value and re.search(r"\b(?:a|per|each|every)\s+day\b", low[hours.end():]) else value
+    days = _DAYS.search(low)
+    if days:
+        count = 0.5 if days.group(1) else 1.0 if days.group(2) in ("a", "an", "one") else word_number(days.group(2))
+        count = count + 0.5 if count and re.search(r"\band a half\b", low[days.end():]) else count
+        return count * WORKDAY_HOURS if count else None
+    if re.search(r"\b(?:a\s+)?dozen\b", low):
+        return 12.0
+    return None
+
+
 def month_named(text: str) -> str | None:
     """'till march' → 'March', 'by end of sept' → 'September': the month a date phrase names."""
     match = _MONTH_ALONE.search(text.lower())

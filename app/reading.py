@@ -90,6 +90,11 @@ class Reading:
             scores = self._answers[question] = learned.model("answer").scores(self.vector, self.text, question)
         return max(scores, key=scores.get)
 
+    def answers_case(self, item: str) -> dict[str, float]:
+        """For an answer to a rehearsal case question: how likely it gives a value ("answer"), declines
+        ("skip") or doesn't answer at all ("not_an_answer": a feeling, a health remark, a question back)."""
+        return learned.model("case_answer").scores(self.vector, self.text, item)
+
     @cached_property
     def pressures(self) -> dict[str, float]:
         """How clearly the message speaks of each pressure, 0-1: the best of the whole and its clauses."""

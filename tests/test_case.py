@@ -1,0 +1,80 @@
+"""The rehearsal case read from free words, class by class (app/case.py), in wordings none of the labelled
+splits hold: what the script would say, and what is asked again instead of going into the script."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.case import read_answer
+from app.reading import read
+
+
+@pytest.fixture(scope="module")
+def answer(engine):
+    def reads(item: str, text: str, **case: str):
+        return read_answer(item, read(text, context="case_question", embedder=engine.retriever.index.embedder),
+                           case=dict(case))
+
+    return reads
+
+
+@pytest.mark.parametrize(("item", "text", "case", "want"), [
+    ("freed", "maybe a quarter of my week", {"hours": "48"}, "12"),  # a share of the week, of the hours worked
+    ("freed", "roughly half a day", {"hours": "50"}, "4"),
+    ("freed", "an hour a day or so", {"hours": "50"}, "5"),
+    ("freed", "enough to get me back to 45", {"hours": "55"}, "10"),  # the hours worked less what is left
+    ("hours", "tue to sat, about 11 a day", {}, "55"),  # five days of eleven hours
+    ("hours", "sixty normally, eighty in release weeks", {}, "60"),  # the usual figure, not the exception
+])
+def test_hours_said_in_words_become_the_figure_the_script_uses(answer, item, text, case, want) -> None:
+    assert answer(item, text, **case).values == {item: want}
+
+
+@pytest.mark.parametrize(("item", "text"), [
+    ("defer", "the onboarding docs till last month"),  # a date that has gone
+    ("defer_until", "2019"),
+    ("defer_until", "the year 2500"),
+    ("metric", "auc went from 0.8 to 130%"),  # a share above all of it
+    ("metric", "throughput fell by 150%"),
+    ("delegate", "the retro notes to myself"),
+])
+def test_what_cannot_be_is_asked_again(answer, item, text) -> None:
+    assert answer(item, text).problem == "implausible"
+
+
+def test_a_task_and_its_date_or_taker_are_told_apart_in_any_order(answer) -> None:
+    assert answer("delegate", "give ingrid the weekly churn report").values == {
+        "delegate": "the weekly churn report", "delegate_to": "Ingrid"}
+    assert answer("delegate", "the gpu quota requests could go to infra").values == {
+        "delegate": "the gpu quota requests", "delegate_to": "the infra team"}  # a function is a team
+    assert answer("delegate", "bram's been asking for more, he could own the data contracts").values == {
+        "delegate": "the data contracts", "delegate_to": "Bram"}
+    found = answer("defer", "the vendor benchmark, end of q3").values
+    assert found == {"defer": "the vendor benchmark", "defer_until": "the end of Q3"}
+    found = answer("defer", "the style guide rewrite, it can wait till after the offsite").values
+    assert found == {"defer": "the style guide rewrite", "defer_until": "after the offsite"}
+    assert answer("defer_until", "the 3rd of sept").values == {"defer_until": "September 3"}
+
+
+def test_a_correction_of_who_takes_it_keeps_the_task(answer) -> None:
+    found = answer("delegate", "not ravi, mei", delegate="the canary rollouts", delegate_to="Ravi")
+    assert found.values == {"delegate_to": "Mei"} and found.correction
+
+
+def test_fillers_and_missing_apostrophes_stay_out_of_the_script(answer) -> None:
+    assert answer("wellbeing", "ngl i dont sleep much, cant focus haha").values == {
+        "wellbeing": "I don't sleep much, can't focus."}
+    assert answer("wellbeing", "skipping lunch most days").values == {"wellbeing": "I'm skipping lunch most days."}
+    assert answer("tool", "great expectations checks so we catch bad batches early").values == {
+        "tool": "great expectations checks"}
+
+
+@pytest.mark.parametrize(("item", "text", "problem"), [
+    ("area", "my wrists ache from typing all day", "not_an_answer"),  # a health remark is no area
+    ("tool", "do i have to pick one now?", "not_an_answer"),
+    ("defer", "honestly this whole thing makes me feel guilty", "not_an_answer"),
+    ("metric", "nothing i could put a number on", "skip"),
+    ("tool", "no ideas on that one", "skip"),
+])
+def test_a_feeling_a_question_back_or_a_decline_is_not_put_in_the_script(answer, item, text, problem) -> None:
+    assert answer(item, text).problem == problem
