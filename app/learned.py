@@ -152,7 +152,7 @@ SPECS = {
                      extra_train=(*ASK_EXTRA, *HINTS)),
     # Whether a rehearsal case answer answers its question (app/case.py), per question.
     "case_answer": Spec("case_answer", EVALS_DIR / "rehearse" / "case", side="item", sides=CASE_ITEMS,
-                        read=_case_answer, read_extra=_case_answer),
+                        extra_train=("train2.yaml",), read=_case_answer, read_extra=_case_answer),
     # The rehearsal rubric, one decision per criterion, from hand-labelled lines.
     **{f"rubric_{c}": Spec(f"rubric_{c}", EVALS_DIR / "rehearse" / "lines", read=_rubric(c)) for c in RUBRIC},
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
