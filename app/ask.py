@@ -101,6 +101,9 @@ def ground(retriever: Retriever, reading: Reading, *, previous: str | None = Non
     own = retriever.search(searched, k=PASSAGES)
     query, passages = searched, own
     in_scope = _scoped(retriever, searched, reading.in_domain, own)
+    asked = reading.question  # a question said after other things is in scope when it is, alone
+    if not in_scope and asked is not None:  # dev2: in-scope 0.868 -> 0.877, declined unchanged
+        in_scope = _scoped(retriever, asked.searchable, asked.in_domain, retriever.search(asked.searchable, k=PASSAGES))
     follow_up = bool(previous and (standalone or reading.leans_back))
     if follow_up:
         joined = standalone or f"{previous} {searched}"
