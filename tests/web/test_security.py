@@ -606,7 +606,9 @@ def test_a_remote_image_in_a_message_never_reaches_its_server(contexts, shared_s
 
 # --- (g) the calendar file can't be injected into ----------------------------------------------------------
 
-INJECTED = "feature work\nATTENDEE:mailto:evil@example.com\nEND:VEVENT; semi \\ back"
+# A task the case reader takes as one (a payload alone reads as no answer and never reaches the case), with
+# calendar lines after it.
+INJECTED = "the feature store cleanup until March\nATTENDEE:mailto:evil@example.com\nEND:VEVENT; semi \\ back"
 
 
 def rehearse_to_debrief(c: httpx.Client, defer: str) -> tuple[str, dict]:
@@ -659,7 +661,7 @@ def test_the_calendar_file_escapes_a_case_answer() -> None:
     from app import rehearse
 
     raw = assert_one_clean_event(rehearse.ics({"hours": "62", "defer": INJECTED, "delegate": "label QA; \\ x\r\nX-EVIL:1"}))
-    assert "feature work\\nATTENDEE:mailto:evil@example.com\\nEND:VEVENT\\; semi \\\\ back" in raw  # escaped, not lines
+    assert "cleanup until March\\nATTENDEE:mailto:evil@example.com\\nEND:VEVENT\\; semi \\\\ back" in raw  # escaped, not lines
 
 
 def test_a_case_answer_cannot_add_lines_to_the_calendar_file(shared_server) -> None:
