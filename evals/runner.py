@@ -83,7 +83,7 @@ def understanding_report(*, embedder) -> dict:
     from app import learned, quantities
 
     found = {name: learned.test_figures(name, embedder=embedder)
-             for name in ("intent", "answer", "pressures", "domain", "leans", "facets", "sections")}
+             for name in ("intent", "answer", "pressures", "domain", "leans", "facets", "sections", "case_answer")}
     import yaml
 
     items = yaml.safe_load((learned.EVALS_DIR / "understand" / "durations" / "test.yaml").read_text(encoding="utf-8"))
