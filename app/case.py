@@ -199,10 +199,18 @@ def read_answer(item: str, reading: Reading, *, case: dict) -> CaseAnswer:
     if item in ("defer", "delegate"):
         return _task_and_partner(item, clean, whole, correction)
     if item == "delegate_to":
+        if re.search(r"(?i)\bmyself\b|\bi'?ll (?:do|take) it\b", whole):
+            return CaseAnswer(problem="implausible")
+        parts = sentences(whole)
+        instead = re.search(r"(?i)\bso\s+(.+?)\s+instead\b", whole)
+        if instead:  # "Lars is leaving in january, so Greta instead"
+            clean = instead.group(1)
+        elif len(parts) > 1 and len(parts[-1].split()) <= 4:  # "wait the intern leaves before then. the contractor"
+            clean = parts[-1]
         return _checked({item: _person(_strip_verbs(clean, item))}, correction)
-    if item == "defer_until":
+    if item == "defer_until":  # the whole answer: its date may come after a comma ("a quarter at least, so end of q1")
         return CaseAnswer(problem="implausible") if quantities.date_cannot_be(clean) else \
-            CaseAnswer({item: _until(clean)}, correction=correction)
+            CaseAnswer({item: _until(whole)}, correction=correction)
     clean = _strip_verbs(clean, item)
     if item == "wellbeing" and clean:  # a whole sentence in the script, in the first person
         clean = re.sub(r"(?i)^been\b", "I've been", re.sub(r"(?i)^(?!(?:\w*thing|morning|evening|during|spring|ceiling)s?\b)(?=\w+ing\b(?![^,.;]*\b(?:is|are|has|was|were|makes|keeps|takes|took|feels|gets|got|seems)\b))",
@@ -237,6 +245,8 @@ def _task_and_partner(item: str, clean: str, whole: str, correction: bool) -> Ca
         head, tail = _date_after(clean, whole)
     if item == "delegate" and tail and re.match(rf"(?i)^(?:{'|'.join(words['doing'])})\s+\S", tail):
         head, tail = _strip_verbs(re.sub(rf"(?i)^(?:{'|'.join(words['doing'])})\s+", "", tail), item), head  # "raj to do the cost reports"
+    if item == "defer" and tail and quantities.date_cannot_be(tail):
+        return CaseAnswer(problem="implausible")  # "until last january"
     values = {item: _task(_strip_verbs(head, item))}
     if tail:
         values[partner] = _person(tail) if item == "delegate" else _until(tail)
@@ -335,7 +345,12 @@ def _person(text: str) -> str:
     named = re.search(r"\(([A-Z][\w'-]+)\)", text)  # "the intern (Sofia)": the name
     text = named.group(1) if named else re.sub(r"\s*\([^)]*\)?", "", text.strip())
     text = _tidy(re.sub(r"(?i)^(?:to|over to|with|someone|somebody|anyone|one of)(?:\s+(?:on|from|in|of))?\s+", "", text))
-    text = re.split(r"(?i),?\s+(?:he|she|they|who|since|as|because)\b|\s+(?:could|can|should|would|will)\s", text)[0]
+    text = re.sub(r"(?i)^either\s+", "", text)
+    text = re.split(r"(?i),?\s+(?:he|she|they|who|whoever|whoever's|since|as|because|if|though|although|but)\b"
+                    r"|\s+(?:could|can|should|would|will)\s", text)[0]
+    member = re.match(r"^((?:[A-Z][\w'-]+)(?: [A-Z][\w'-]+)?)\s+(?:on|from|in|at)\s+\S", text)
+    if member:  # "Dev Patel on the ranking team", "Santiago from platform": the person
+        return member.group(1)
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if len(parts) > 1 and len(parts[-1].split()) == 1:  # "the new grad, jordan": the name
         text = parts[-1]
@@ -352,7 +367,7 @@ def _person(text: str) -> str:
 
 def _until(text: str) -> str:
     """A date as the script says it: "the 10th of feb" -> "February 10", "end of q1" -> "the end of Q1",
-    "two weeks" -> "two weeks from now"."""
+    "two weeks" -> "two weeks from now"; in a longer answer, its date ("a quarter at least, so end of q1")."""
     text = _tidy(re.sub(r"(?i)^(?:until|till|til|to|by|not before|no earlier than|not until|sometime in)\s+", "",
                         text.strip()))
     months = quantities.MONTH_NAMES
@@ -364,12 +379,50 @@ def _until(text: str) -> str:
 
     text = re.sub(rf"(?i)\b(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+{month}\b", lambda m: f"{name(m[2])} {m[1]}", text)
     text = re.sub(rf"(?i)\b{month}\s+(\d{{1,2}})(?:st|nd|rd|th)\b", lambda m: f"{name(m[1])} {m[2]}", text)
-    text = re.sub(rf"(?i)\b{month}(?=\s|$|,)", lambda m: name(m[1]), text)
-    text = re.sub(r"(?i)^end of\b", "the end of", text)
+    text = re.sub(rf"(?i)\b{month}(?=\s|$|,|\?|'s\b)", lambda m: name(m[1]), text)
+    text = re.sub(r"\b(\d{1,2})/(\d{1,2})\b", lambda m: _numeric_date(int(m[1]), int(m[2])) or m[0], text)
+    found = _date_in(text)
+    text = found or text
+    text = re.sub(r"(?i)^(?:(?:end|start|beginning|middle) of|(?:first|second|third|last) week of)\b", lambda m: f"the {m[0].lower()}", text)
     text = _words()["until_words"].get(text.lower(), text)
     if re.fullmatch(r"(?i)(?:a|an|one|two|three|four|five|six|a few|a couple of|\d+)\s+(?:days?|weeks?|months?|sprints?)", text):
         text += " from now"
     return text
+
+
+_MONTH = "(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+# Date phrases, most specific first: a day, a month or quarter with its part, then a month, a quarter, a span.
+_YEAR = r"(?:,?\s+(?:next|this) year|,?\s+\d{4})?"
+_DATES = (
+    (3, re.compile(rf"\b{_MONTH} \d{{1,2}}\b{_YEAR}")),
+    (2, re.compile(rf"(?i)\b(?:the\s+)?(?:(?:end|start|beginning|middle) of|(?:first|second|third|last) week of) (?:the\s+)?"
+                   rf"(?:{_MONTH}|q[1-4]|month|quarter|year|sprint|next \w+)\b{_YEAR}|\b(?:early|mid|late)[- ]?{_MONTH}\b{_YEAR}")),
+    (1, re.compile(rf"\b{_MONTH}\b{_YEAR}|(?i:\bq[1-4]\b{_YEAR}|\bnext (?:week|month|quarter|sprint|year|release)\b|"
+                   r"\b(?:\d+|a|one|two|three|four|five|six|a few|a couple of)\s+(?:days?|weeks?|months?|sprints?)\b(?! ago)|"
+                   r"\bafter (?:the|our|my) [\w' -]{1,30}?(?=[,.;?!]|$)|\bindefinitely\b|\beo[yqm]\b)")),
+)
+_CHOSEN = re.compile(r"(?i)\b(?:so|say|like|that's|thats|i\.e\.|make it|actually|realistically)\s*,?\s*$")
+
+
+def _date_in(text: str) -> str | None:
+    """The date an answer gives: the most specific phrase, the one after "so", "say" or "like" among equals
+    ("end of quarter, like march 31" -> March 31; "a quarter at least, so end of q1" -> end of Q1); None if none."""
+    found = []
+    for rank, pattern in _DATES:
+        for m in pattern.finditer(text):
+            if not any(m.start() < e and s < m.end() for s, e, *_ in found):
+                found.append((m.start(), m.end(), rank, bool(_CHOSEN.search(text[: m.start()]))))
+    if not found:
+        return None
+    start, end, *_ = max(found, key=lambda f: (f[2] + 0.5 * f[3], -f[0]))
+    words = re.findall(r"[\w']+", text)
+    return text[start:end].strip() if len(words) > 2 or start > 0 else None
+
+
+def _numeric_date(a: int, b: int) -> str | None:
+    """"3/15" is March 15 and "15/3" is too; "3/4" could be either and is left as typed."""
+    month, day = (a, b) if b > 12 >= a else (b, a) if a > 12 >= b else (None, None)
+    return f"{quantities.MONTH_NAMES[month - 1].capitalize()} {day}" if month and day <= 31 else None
 
 
 def _checked(values: dict[str, str], correction: bool) -> CaseAnswer:

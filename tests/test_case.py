@@ -78,3 +78,25 @@ def test_fillers_and_missing_apostrophes_stay_out_of_the_script(answer) -> None:
 ])
 def test_a_feeling_a_question_back_or_a_decline_is_not_put_in_the_script(answer, item, text, problem) -> None:
     assert answer(item, text).problem == problem
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("two sprints at least, so end of q4", "the end of Q4"),  # the date after "so"
+    ("the end of the month, like the 28th of feb", "February 28"),  # a day over a vaguer date
+    ("whenever the new cluster lands, that's mid-may", "mid-May"),
+    ("10/31", "October 31"),
+    ("umm june?", "June"),
+])
+def test_a_date_is_found_in_the_whole_answer(answer, text, want) -> None:
+    assert answer("defer_until", text).values == {"defer_until": want}
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Noor from the search team", "Noor"),
+    ("a freelancer, if finance signs off", "a freelancer"),
+    ("the vendor is too slow. Ines", "Ines"),  # the last short sentence after a change of mind
+    ("Tom's away in march, so Wen instead", "Wen"),
+])
+def test_who_takes_it_is_the_person_not_the_story(answer, text, want) -> None:
+    assert answer("delegate_to", text).values == {"delegate_to": want}
+    assert answer("delegate_to", "guess i'll take it myself").problem == "implausible"
