@@ -240,6 +240,21 @@ def _task_and_partner(item: str, clean: str, whole: str, correction: bool) -> Ca
         named = re.match(r"(?i)^([\w'-]+),?\s+(?:for|on)\s+((?:the|our|all|any)\s+.+)$", clean)
         if named:  # "kofi, for the data validation checks"
             return _checked({item: _task(named.group(2)), partner: _person(named.group(1))}, correction)
+        after = re.match(r"(?i)^(.+?),\s+(.+?)\s+(?:could|can|should|would|will|might)\s+(?:just\s+|probably\s+|easily\s+)?"
+                         r"(?:do|own|take|handle|run|cover)\s+(?:it|those|them|that|this)\b", _strip_verbs(whole, item))
+        offered = re.match(r"^(.+?),\s+([A-Z][\w'-]+(?: [A-Z][\w'-]+)?)\s+(?:offered|volunteered|has (?:cycles|time|bandwidth|"
+                           r"capacity)|is keen|wants it)\b", whole)
+        for found in (after, offered):  # "the stakeholder update, my manager could just do it"; "..., Siobhan offered"
+            if found:
+                return _checked({item: _task(_strip_verbs(found.group(1), item)), partner: _person(found.group(2))},
+                                correction)
+        *story, last = [p.strip() for p in clean.split(",")]
+        if story and re.fullmatch(r"[\w'-]+", last) and not re.search(r"(?i)ly$|^(?:too|anyway|though|etc|now|first)$", last) \
+                and not _split(clean, words["split"][item])[1]:  # "the api docs, the devrel person, Yusuf", not "... to the new grad, jordan"
+            return _checked({item: _task(_strip_verbs(story[0], item)), partner: _person(last)}, correction)
+    first = re.match(r"(?i)^(?:until|till|til|by)\s+([^,]+),\s+(.+)$", clean)
+    if item == "defer" and first and _reads_as_date(first.group(1)):  # "until march, the rewrite of the scripts"
+        clean = f"{first.group(2)} until {first.group(1)}"
     head, tail = _split(clean, words["split"][item])
     if not tail and item == "defer":  # the date after a comma, or in a later clause
         head, tail = _date_after(clean, whole)
@@ -399,7 +414,7 @@ _DATES = (
                    rf"(?:{_MONTH}|q[1-4]|month|quarter|year|sprint|next \w+)\b{_YEAR}|\b(?:early|mid|late)[- ]?{_MONTH}\b{_YEAR}")),
     (1, re.compile(rf"\b{_MONTH}\b{_YEAR}|(?i:\bq[1-4]\b{_YEAR}|\bnext (?:week|month|quarter|sprint|year|release)\b|"
                    r"\b(?:\d+|a|one|two|three|four|five|six|a few|a couple of)\s+(?:days?|weeks?|months?|sprints?)\b(?! ago)|"
-                   r"\bafter (?:the|our|my) [\w' -]{1,30}?(?=[,.;?!]|$)|\bindefinitely\b|\beo[yqm]\b)")),
+                   r"\b(?:the (?:day|week|month|sprint) )?after [\w' -]{1,30}?(?=[,.;?!]|$)|\bindefinitely\b|\beo[yqm]\b)")),
 )
 _CHOSEN = re.compile(r"(?i)\b(?:so|say|like|that's|thats|i\.e\.|make it|actually|realistically)\s*,?\s*$")
 
