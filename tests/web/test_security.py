@@ -639,8 +639,9 @@ def rehearse_to_debrief(c: httpx.Client, defer: str) -> tuple[str, dict]:
     return session_id, reply
 
 
-def assert_one_clean_event(raw: str) -> str:
-    """The calendar has exactly one event, no ATTENDEE anywhere; returns the unfolded text."""
+def assert_one_clean_event(raw: str, *, kept: str = "ATTENDEE:mailto:evil@example.com") -> str:
+    """The calendar has exactly one event, no ATTENDEE anywhere, and `kept` in its description, as text;
+    returns the unfolded text."""
     from icalendar import Calendar
 
     unfolded = re.sub(r"\r?\n[ \t]", "", raw)
@@ -652,7 +653,7 @@ def assert_one_clean_event(raw: str) -> str:
     events = list(calendar.walk("VEVENT"))
     assert len(events) == 1
     assert all("ATTENDEE" not in component for component in calendar.walk())
-    assert "ATTENDEE:mailto:evil@example.com" in str(events[0]["DESCRIPTION"])  # the text survives, as text
+    assert kept in str(events[0]["DESCRIPTION"])  # the text survives, as text
     return unfolded
 
 
@@ -673,7 +674,8 @@ def test_a_case_answer_cannot_add_lines_to_the_calendar_file(shared_server) -> N
         assert download.status_code == 200 and download.headers["content-type"].startswith("text/calendar")
         with client(server, token=new_token()) as other:
             assert other.get(f"/download/{session_id}/ics").status_code in (403, 404)
-    assert_one_clean_event(download.text)
+    # The case reader keeps the task and its date; whatever else the answer carried stays text or is left out.
+    assert_one_clean_event(download.text, kept="the feature store cleanup until March")
 
 
 # --- (h) sizes: the body, the message, the input box ----------------------------------------------------------
