@@ -193,14 +193,16 @@ def read_answer(item: str, reading: Reading, *, case: dict) -> CaseAnswer:
     if item == "metric":  # the figure, not the story after it: "... and nobody noticed", "... cos nobody tunes"
         clean = re.split(r"(?i)\s+(?:cos|cuz|because|since the|and (?:nobody|no one|we|i|it|they))\s", clean, maxsplit=1)[0]
     if item == "tool":  # what it is, not what it's for: "bentoml for packaging so deploys are one command"
-        clean = re.split(r"(?i)\s+so\s+", clean, maxsplit=1)[0]
+        clean = re.split(r"(?i)\s+so\s+|,\s+(?=(?:we|they|it|i|that|that's|this|since|because|cos|like the guide|as the guide)\b"
+                         r"|[^,]*\b(?:is|are|was|were|exists|has|have|says)\b)", clean, maxsplit=1)[0]
+        clean = re.sub(r"(?i)^(?:(?:i\s+)?meant|switch (?:that|it) to|change (?:that|it) to)\s+", "", clean)  # "meant datadog"
     if item == "area":  # "data contracts w upstream teams, endless back and forth"
         clean = clean.split(", ", 1)[0]
+    if item in ("delegate", "delegate_to") and re.search(r"(?i)\bmyself\b|\bi'?ll (?:do|take) it\b|\bto\W+me\b", whole):
+        return CaseAnswer(problem="implausible")  # "i could take the eval runs myself", "to... me lol": no one else does
     if item in ("defer", "delegate"):
         return _task_and_partner(item, clean, whole, correction)
     if item == "delegate_to":
-        if re.search(r"(?i)\bmyself\b|\bi'?ll (?:do|take) it\b", whole):
-            return CaseAnswer(problem="implausible")
         parts = sentences(whole)
         instead = re.search(r"(?i)\bso\s+(.+?)\s+instead\b", whole)
         if instead:  # "Lars is leaving in january, so Greta instead"
@@ -233,10 +235,14 @@ def _task_and_partner(item: str, clean: str, whole: str, correction: bool) -> Ca
             return _checked({item: _task(given.group(2)), partner: _person(given.group(1))}, correction)
         taker = re.match(rf"(?i)^(.+?)\s+(?:{'|'.join(map(re.escape, words['takes']))})\s+(.+)$", _strip_verbs(whole, item))
         if taker:  # "priya could take over on-call triage"; "olu's keen, he could own the canary rollouts"
-            who = taker.group(1)
+            who, taken = taker.group(1), _task(_first_clause(taker.group(2)))
             story = re.match(r"(?i)^([\w'-]+?)(?:'s)?\b.*,\s*(?:he|she|they)$", who)
-            return _checked({item: _task(_first_clause(taker.group(2))),
-                             partner: _person(story.group(1) if story else who)}, correction)
+            said, comma, named = who.rpartition(",")
+            if not story and comma and re.fullmatch(r"(?i)(?:it|those|them|that|this|these)", taken):
+                # "the customer escalations, support eng should own those"; "data ops is slammed, Elif's team could take it"
+                told = {} if re.search(r"(?i)\b(?:is|are|was|were|won't|can't)\b", said) else {item: _task(said.strip())}
+                return _checked({**told, partner: _person(named)}, correction)
+            return _checked({item: taken, partner: _person(story.group(1) if story else who)}, correction)
         named = re.match(r"(?i)^([\w'-]+),?\s+(?:for|on)\s+((?:the|our|all|any)\s+.+)$", clean)
         if named:  # "kofi, for the data validation checks"
             return _checked({item: _task(named.group(2)), partner: _person(named.group(1))}, correction)
@@ -312,8 +318,13 @@ def _impossible_share(text: str) -> bool:
     if re.search(r"(?i)\b(?:to|is|at|hit)\s+-\d|\bwent negative\b", text):
         return True  # a metric that can't be below zero: "recall dropped to -5%", "latency went negative"
     if any(float(m.group(1)) > 100 for m in re.finditer(
-            r"(?i)\b(?:fell|dropped|down|decreased|declined|shrank|lost)\s+(?:by\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent)", text)):
+            r"(?i)\b(?:fell|dropped|down|decreased|declined|shrank|lost)\s+(?:by\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent|points|pp)", text)):
         return True  # nothing falls by more than all of it
+    scores = _phrases(_words()["unit_scores"])
+    if any(1 < float(m.group(1)) < 10 for m in re.finditer(
+            r"(?i)\b(?:is|was|to|at|hit|from|of|=)\s+(\d+(?:\.\d+)?)(?!\s*(?:%|percent|points?|pp|x\b|ms\b|s\b|\.\d))", text)) \
+            and scores.search(text):
+        return True  # a score that runs from 0 to 1: "our auc is 1.7 now", "f1 shot up to 1.3"
     if not _phrases(_words()["bounded_metrics"]).search(text):
         return False
     return any(float(m.group(1)) > 100 for m in re.finditer(r"(?i)(?<!up )(?<!by )(?<!\+)(\d+(?:\.\d+)?)\s*(?:%|percent)", text))

@@ -37,6 +37,10 @@ def test_hours_said_in_words_become_the_figure_the_script_uses(answer, item, tex
     ("metric", "auc went from 0.8 to 130%"),  # a share above all of it
     ("metric", "throughput fell by 150%"),
     ("delegate", "the retro notes to myself"),
+    ("delegate", "i could do the churn dashboards myself"),  # no one else takes it
+    ("metric", "mrr is 2.4 after the reranker change"),  # a 0-1 score said above 1
+    ("metric", "conversion rate reached 180%"),  # a rate above all of it
+    ("metric", "recall fell by 140 points"),
 ])
 def test_what_cannot_be_is_asked_again(answer, item, text) -> None:
     assert answer(item, text).problem == "implausible"
@@ -54,6 +58,20 @@ def test_a_task_and_its_date_or_taker_are_told_apart_in_any_order(answer) -> Non
     found = answer("defer", "the style guide rewrite, it can wait till after the offsite").values
     assert found == {"defer": "the style guide rewrite", "defer_until": "after the offsite"}
     assert answer("defer_until", "the 3rd of sept").values == {"defer_until": "September 3"}
+    assert answer("defer", "until april, the notebook cleanup").values == {  # the date said first
+        "defer": "the notebook cleanup", "defer_until": "April"}
+    assert answer("defer", "the dataset card refresh can slip to the week after the demo").values == {
+        "defer": "the dataset card refresh", "defer_until": "the week after the demo"}
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("the release notes, our PM could just do them", ("the release notes", "our PM")),  # who, after the task
+    ("the gpu budget reviews, Tariq offered", ("the gpu budget reviews", "Tariq")),
+    ("the sdk examples, the docs person, Ilse", ("the sdk examples", "Ilse")),  # a name after its description
+    ("the vendor escalations, support should handle those", ("the vendor escalations", "the support team")),
+])
+def test_who_takes_a_task_can_be_said_after_it(answer, text, want) -> None:
+    assert answer("delegate", text).values == dict(zip(("delegate", "delegate_to"), want, strict=True))
 
 
 def test_a_correction_of_who_takes_it_keeps_the_task(answer) -> None:
@@ -67,6 +85,8 @@ def test_fillers_and_missing_apostrophes_stay_out_of_the_script(answer) -> None:
     assert answer("wellbeing", "skipping lunch most days").values == {"wellbeing": "I'm skipping lunch most days."}
     assert answer("tool", "great expectations checks so we catch bad batches early").values == {
         "tool": "great expectations checks"}
+    assert answer("tool", "probably soda, we use it on the billing side already").values == {"tool": "soda"}
+    assert answer("tool", "change that to prefect").values == {"tool": "prefect"}
 
 
 @pytest.mark.parametrize(("item", "text", "problem"), [
