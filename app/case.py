@@ -233,7 +233,9 @@ def _task_and_partner(item: str, clean: str, whole: str, correction: bool) -> Ca
     if item == "delegate":
         if given and given.group(1).lower() not in words["particles"]:
             return _checked({item: _task(given.group(2)), partner: _person(given.group(1))}, correction)
-        taker = re.match(rf"(?i)^(.+?)\s+(?:{'|'.join(map(re.escape, words['takes']))})\s+(.+)$", _strip_verbs(whole, item))
+        # "could take", and "could just take": a modal's adverb does not hide the verb
+        takes = "|".join(r"\s+(?:just\s+|probably\s+|easily\s+)?".join(map(re.escape, t.split(" ", 1))) for t in words["takes"])
+        taker = re.match(rf"(?i)^(.+?)\s+(?:{takes})\s+(.+)$", _strip_verbs(whole, item))
         if taker:  # "priya could take over on-call triage"; "olu's keen, he could own the canary rollouts"
             who, taken = taker.group(1), _task(_first_clause(taker.group(2)))
             story = re.match(r"(?i)^([\w'-]+?)(?:'s)?\b.*,\s*(?:he|she|they)$", who)
@@ -246,14 +248,11 @@ def _task_and_partner(item: str, clean: str, whole: str, correction: bool) -> Ca
         named = re.match(r"(?i)^([\w'-]+),?\s+(?:for|on)\s+((?:the|our|all|any)\s+.+)$", clean)
         if named:  # "kofi, for the data validation checks"
             return _checked({item: _task(named.group(2)), partner: _person(named.group(1))}, correction)
-        after = re.match(r"(?i)^(.+?),\s+(.+?)\s+(?:could|can|should|would|will|might)\s+(?:just\s+|probably\s+|easily\s+)?"
-                         r"(?:do|own|take|handle|run|cover)\s+(?:it|those|them|that|this)\b", _strip_verbs(whole, item))
         offered = re.match(r"^(.+?),\s+([A-Z][\w'-]+(?: [A-Z][\w'-]+)?)\s+(?:offered|volunteered|has (?:cycles|time|bandwidth|"
                            r"capacity)|is keen|wants it)\b", whole)
-        for found in (after, offered):  # "the stakeholder update, my manager could just do it"; "..., Siobhan offered"
-            if found:
-                return _checked({item: _task(_strip_verbs(found.group(1), item)), partner: _person(found.group(2))},
-                                correction)
+        if offered:  # "the gpu budget reviews, Siobhan offered"
+            return _checked({item: _task(_strip_verbs(offered.group(1), item)), partner: _person(offered.group(2))},
+                            correction)
         *story, last = [p.strip() for p in clean.split(",")]
         if story and re.fullmatch(r"[\w'-]+", last) and not re.search(r"(?i)ly$|^(?:too|anyway|though|etc|now|first)$", last) \
                 and not _split(clean, words["split"][item])[1]:  # "the api docs, the devrel person, Yusuf", not "... to the new grad, jordan"
