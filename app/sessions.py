@@ -10,7 +10,6 @@ nothing of Gradio.
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 import traceback
@@ -182,8 +181,9 @@ def script_document(state: dict) -> str:
         if text:
             # Each part gets a top-level heading unless it brings its own.
             parts.append(text if text.startswith("# ") else f"# {words[key + '_heading']}\n\n{text}")
-    # What the person typed is in there: no HTML of theirs runs wherever the Markdown is opened.
-    return html.escape("\n\n---\n\n".join(parts), quote=False)
+    # What the person typed is in there: no HTML of theirs runs wherever the Markdown is opened. Only "&" and "<"
+    # are escaped: they are what HTML needs, and a ">" left alone keeps a quoted line a Markdown quote.
+    return "\n\n---\n\n".join(parts).replace("&", "&amp;").replace("<", "&lt;")
 
 
 def latest_citations(history: list[dict]) -> list[dict]:

@@ -113,6 +113,7 @@ def test_downloads_are_rendered_for_their_owner_only_and_escape_html(make) -> No
     assert name == texts("web")["downloads"]["script_file"]
     assert "60 hours" in script and f"# {texts('web')['downloads']['email_heading']}" in script
     assert "<img" not in script and "&lt;img" in script  # opened anywhere, the person's text stays text
+    assert "\n> I've averaged 60 hours" in script and "&gt;" not in script  # their line stays a Markdown quote
     assert conversations.download(SID, owner=ME, kind="ics")[1].startswith("BEGIN:VCALENDAR")
     assert conversations.download(SID, owner="browser:" + "2" * 40, kind="script") is None  # not theirs
     assert conversations.forget(owner=ME) == 1
