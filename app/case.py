@@ -20,6 +20,7 @@ from app import quantities
 from app.health import mentions_health
 from app.prompts import texts
 from app.reading import Reading
+from app.text import spelled_out
 from ingest.split import sentences
 
 NUMBER_ITEMS = ("hours", "freed")
@@ -61,8 +62,11 @@ def _tidy(text: str) -> str:
     text = re.sub(rf"(?i){edge}\s+(?=\d)", "", text)
     text = re.sub(r"\s*[,;:]+\s*(?=[,;:.!?]|$)", "", text)  # punctuation a dropped filler leaves behind
     text = re.sub(r"\s+([,;:.!?])(?!\d)", r"\1", re.sub(r"\s+", " ", text)).strip(" ,;:.!?-–—")
-    for short, full in words["abbreviations"].items():  # "2 pts" -> "2 points": the script is read aloud
-        text = re.sub(rf"(?i)(?<=\d)\s*{re.escape(short)}\b|\b{re.escape(short)}\b(?=\s|$|[,.;])", f" {full}", text).strip()
+    text = spelled_out(text, keep=("&",))  # "ppl" -> "people"; "Weights & Biases" is a name
+    for short, full in words["abbreviations"].items():  # "2 pts" -> "2 points", "w/" -> "with": the script is read aloud
+        text = re.sub(rf"(?i)(?<=\d)\s*{re.escape(short)}(?![\w/])|(?<![\w/]){re.escape(short)}(?=\s|$|[,.;])", f" {full}",
+                      text)
+    text = " ".join(text.split())
     text = re.sub(r"(?i)\b(i)\b", "I", text)
     text = re.sub(r"(?i)\bim\b", "I'm", text)
     text = _phrases(list(words["contractions"])).sub(lambda m: words["contractions"][m[0].lower()], text)
@@ -80,7 +84,10 @@ def _strip_verbs(text: str, item: str) -> str:
         text = text.strip(" ,;:.")
         if item in ("defer", "delegate", "tool"):  # "i could hand X", "we'd push X", "I would set up X"
             text, subject = re.subn(r"(?i)^(?:i|we)(?:'d|'ll|\s+(?:could|can|would|might|should|will))\s+(?=\w)", "", text)
-            changed = bool(subject)
+            # A wish before the verb: "i'd want to push X", "we need to move X", "i'd rather park X"
+            text, wish = re.subn(r"(?i)^(?:(?:i|we)\s+)?(?:really\s+)?(?:(?:want|like|prefer|love|need|plan|hope)\s+to|rather)\s+"
+                                 r"(?=\w)", "", text)
+            changed = bool(subject or wish)
         for phrase in lead:
             if text.lower().startswith(phrase + " ") and len(text) > len(phrase) + 1:
                 text, changed = text[len(phrase) + 1:].lstrip(), True

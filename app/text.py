@@ -21,7 +21,7 @@ _SHORTHAND = {
     "every1": "everyone", "any1": "anyone", "some1": "someone", "no1": "no one",
 }
 _SHORTHAND_RX = re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True))
-                           + r")(?![\w'])")
+                           + r")(?![\w'])", re.IGNORECASE)
 
 
 def normal(text: str) -> str:
@@ -37,5 +37,9 @@ def strip_accents(text: str) -> str:
 def plain(text: str) -> str:
     """`normal`, then accents and apostrophes dropped and shorthand spelled out ("don't" → "dont")."""
     flat = strip_accents(normal(text))
-    flat = _SHORTHAND_RX.sub(lambda m: _SHORTHAND[m.group(0)], flat)
-    return " ".join(_ELISION.sub(r"\1 ", flat).translate(_MARKS).split())
+    return " ".join(_ELISION.sub(r"\1 ", spelled_out(flat)).translate(_MARKS).split())
+
+
+def spelled_out(text: str, *, keep: tuple[str, ...] = ()) -> str:
+    """Texting shorthand spelled out ("ppl" → "people", "rn" → "right now"), the rest and `keep` as written."""
+    return _SHORTHAND_RX.sub(lambda m: m[0] if m[0] in keep else _SHORTHAND[m[0].lower()], text)

@@ -87,6 +87,10 @@ def test_fillers_and_missing_apostrophes_stay_out_of_the_script(answer) -> None:
         "tool": "great expectations checks"}
     assert answer("tool", "probably soda, we use it on the billing side already").values == {"tool": "soda"}
     assert answer("tool", "change that to prefect").values == {"tool": "prefect"}
+    # Texting shorthand is spelled out in the script; a name's "&" is not
+    assert answer("wellbeing", "im wiped, snapping at ppl rn").values == {"wellbeing": "I'm wiped, snapping at people right now."}
+    assert answer("tool", "dvc w/ a nightly check").values == {"tool": "dvc with a nightly check"}
+    assert answer("tool", "weights & biases").values == {"tool": "weights & biases"}
 
 
 @pytest.mark.parametrize(("item", "text", "problem"), [
@@ -120,3 +124,14 @@ def test_a_date_is_found_in_the_whole_answer(answer, text, want) -> None:
 def test_who_takes_it_is_the_person_not_the_story(answer, text, want) -> None:
     assert answer("delegate_to", text).values == {"delegate_to": want}
     assert answer("delegate_to", "guess i'll take it myself").problem == "implausible"
+
+
+@pytest.mark.parametrize(("item", "text", "want"), [
+    ("defer", "um i'd want to push the churn model refresh to like april tbh",
+     {"defer": "the churn model refresh", "defer_until": "April"}),  # a wish before the verb is not the task
+    ("defer", "we need to park the notebook cleanup till q3", {"defer": "the notebook cleanup", "defer_until": "Q3"}),
+    ("delegate", "i'd rather hand the label audits to tomasz", {"delegate": "the label audits", "delegate_to": "Tomasz"}),
+    ("tool", "i'd like to try whylogs", {"tool": "whylogs"}),
+])
+def test_what_the_person_would_like_to_do_is_read_past_the_wish(answer, item, text, want) -> None:
+    assert answer(item, text).values == want
