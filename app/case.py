@@ -53,12 +53,15 @@ def _phrases(items: list[str]) -> re.Pattern:
                       + r")(?![\w'])", re.IGNORECASE)
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str, *, edges: bool = True) -> str:
+    """The person's words as a script says them: fillers, shorthand and missing apostrophes fixed. `edges`: the
+    words that are fillers only at the edges of an answer ("like", "ok") go too; in a sentence they may be its point."""
     words = _words()
     text = _phrases(words["fillers"]).sub(" ", text)
     edge = _phrases(words["edge_fillers"]).pattern
     # At the start or the end of the answer (after punctuation a filler leaves), or just before a number.
-    text = re.sub(rf"(?i)^[\s,;:.!?-]*(?:{edge}[\s,;:.!?-]*)+|(?:[\s,;:]*{edge})+[\s,;:.!?]*$", " ", text)
+    if edges:
+        text = re.sub(rf"(?i)^[\s,;:.!?-]*(?:{edge}[\s,;:.!?-]*)+|(?:[\s,;:]*{edge})+[\s,;:.!?]*$", " ", text)
     text = re.sub(rf"(?i){edge}\s+(?=\d)", "", text)
     text = re.sub(r"\s*[,;:]+\s*(?=[,;:.!?]|$)", "", text)  # punctuation a dropped filler leaves behind
     text = re.sub(r"\s+([,;:.!?])(?!\d)", r"\1", re.sub(r"\s+", " ", text)).strip(" ,;:.!?-–—")
@@ -195,7 +198,7 @@ def read_answer(item: str, reading: Reading, *, case: dict) -> CaseAnswer:
         return CaseAnswer({item: f"{value:g}"}, correction=correction)
     if item == "metric" and _impossible_share(text):
         return CaseAnswer(problem="implausible")
-    whole = _tidy(text)
+    whole = tidy(text)
     clean = _first_clause(whole) if item not in ("wellbeing", "metric") else whole
     if item == "metric":  # the figure, not the story after it: "... and nobody noticed", "... cos nobody tunes"
         clean = re.split(r"(?i)\s+(?:cos|cuz|because|since the|and (?:nobody|no one|we|i|it|they))\s", clean, maxsplit=1)[0]
@@ -376,7 +379,7 @@ def _person(text: str) -> str:
     words = _words()
     named = re.search(r"\(([A-Z][\w'-]+)\)", text)  # "the intern (Sofia)": the name
     text = named.group(1) if named else re.sub(r"\s*\([^)]*\)?", "", text.strip())
-    text = _tidy(re.sub(r"(?i)^(?:to|over to|with|someone|somebody|anyone|one of)(?:\s+(?:on|from|in|of))?\s+", "", text))
+    text = tidy(re.sub(r"(?i)^(?:to|over to|with|someone|somebody|anyone|one of)(?:\s+(?:on|from|in|of))?\s+", "", text))
     text = re.sub(r"(?i)^either\s+", "", text)
     text = re.split(r"(?i),?\s+(?:he|she|they|who|whoever|whoever's|since|as|because|if|though|although|but)\b"
                     r"|\s+(?:could|can|should|would|will)\s", text)[0]
@@ -400,7 +403,7 @@ def _person(text: str) -> str:
 def _until(text: str) -> str:
     """A date as the script says it: "the 10th of feb" -> "February 10", "end of q1" -> "the end of Q1",
     "two weeks" -> "two weeks from now"; in a longer answer, its date ("a quarter at least, so end of q1")."""
-    text = _tidy(re.sub(r"(?i)^(?:until|till|til|to|by|not before|no earlier than|not until|sometime in)\s+", "",
+    text = tidy(re.sub(r"(?i)^(?:until|till|til|to|by|not before|no earlier than|not until|sometime in)\s+", "",
                         text.strip()))
     months = quantities.MONTH_NAMES
     month = rf"({'|'.join(sorted([*months, *quantities.MONTH_ABBREVIATIONS], key=len, reverse=True))})\.?"

@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from app import learned
+from app.case import tidy
 from app.lines import Line, matches, read
 from app.prompts import texts
 from app.reading import Reading
@@ -88,10 +89,18 @@ def better(line: Line, got: dict[str, int], *, case: dict, expected: list[str], 
         before.insert(0, pieces["calm_opening"])
     if kept == sentences(line.text) and not before and not after:
         return line.text  # nothing to add or take away
+    kept = [_tidied(s) for s in kept]  # their own words, as said aloud: "honestly ... im sleeping like 5 hrs" tidied
     # The beat's order: thanks and the opening first, then facts, the person's own words, proposals, the ask.
     opening = [s for s in kept if matches(s, words["cues"]["thanks"])]
     kept = [s for s in kept if s not in opening]
     return re.sub(r"\s+", " ", " ".join(_sentence(s) for s in [*opening, *before, *kept, *after])).strip()
+
+
+def _tidied(sentence: str) -> str:
+    body = tidy(sentence, edges=False)
+    if not body:
+        return sentence
+    return body[:1].upper() + body[1:] + (sentence.strip()[-1] if sentence.strip()[-1:] in ".?!" else "")
 
 
 def _sentence(text: str) -> str:

@@ -216,6 +216,15 @@ def test_the_stronger_version_keeps_the_beats_order_and_never_repeats_a_fact(eng
     assert notes["better"].count("62") == 1
 
 
+def test_the_stronger_version_says_the_persons_words_as_they_would_say_them_aloud(engine):
+    line = "honestly the eval backlog means we slipped the q3 launch, and im sleeping like 5 hrs so im making mistakes"
+    better = rubric.feedback(_read(engine, line), beat="impact", case={"hours": "58"})["better"]
+    assert "The eval backlog means we slipped the Q3 launch, and I'm sleeping 5 hours" in better, better
+    asked = rubric.feedback(_read(engine, "tbh thats just not ok anymore. can we talk about the rota?"), beat="impact",
+                            case={})["better"]
+    assert "That's just not ok anymore." in asked and asked.endswith("Can we talk about the rota?"), asked
+
+
 def test_the_scripts_own_line_is_scored_but_not_rewritten(engine):
     session, _ = rehearse(engine, *CASE, "Practise with a busy manager")
     reply = engine.send(session, "Use my script line")
