@@ -486,3 +486,24 @@ def edits_of(text: str) -> tuple[dict[str, str], list[str]]:
         else:
             unknown.append(name.strip())
     return edits, unknown
+
+
+def earlier_corrected(text: str, *, case: dict, asked: str) -> tuple[str, str] | None:
+    """(item, new value) when the answer corrects an earlier one by naming what it replaces ("no wait, Marco not
+    Priya", "not Priya, Marco", "Marco instead of Priya"): the old value is an earlier answer, not this question's
+    or its pair's (read_answer sets those right: "not olu, greta" asked for the task)."""
+    spec = texts("rehearse")["case"]
+    pair = {asked, spec[asked].get("into"), *(k for k, v in spec.items() if v.get("into") == asked)}
+    said = re.sub(r"(?i)^\W*(?:(?:no|wait|sorry|oops|actually|oh|hang on|i mean|i meant)\b\W*)+", "", text.strip())
+    forms = (r"(?P<new>.+?),?\s+not\s+(?P<old>[^,.;!?]+)", r"not\s+(?P<old>[^,.;!?]+?),\s*(?P<new>.+)",
+             r"(?P<new>.+?)\s+instead\s+of\s+(?P<old>[^,.;!?]+)")
+    for form in forms:
+        found = re.fullmatch(rf"(?i){form}[\s.!?]*", said)
+        if not found:
+            continue
+        old = " ".join(found["old"].lower().split())
+        for item, value in case.items():
+            value = str(value or "").lower()
+            if item not in pair and value and old in (value, re.sub(r"^(?:the|my|our)\s+", "", value)):
+                return item, found["new"].strip(" ,.;!?")
+    return None

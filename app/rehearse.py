@@ -16,7 +16,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import manager, rubric
-from app.case import read_answer
+from app.case import earlier_corrected, read_answer
 from app.prompts import template, texts
 from app.reading import Reading
 from app.reply import Reply
@@ -144,6 +144,11 @@ def _case_answer(memory: Rehearsal, reading: Reading) -> Reply:
     if text == words["from_checkin_choice"] and item == "area" and memory.suggested_area:
         memory.case[item] = memory.suggested_area
         return _ask_next(memory)
+    earlier = earlier_corrected(text, case=memory.case, asked=item)
+    if earlier:  # "no wait, Marco not Priya" while the next question waits: the earlier answer is changed
+        fixed, value = earlier
+        return edit(memory, {fixed: Reading(text=value, context=reading.context, embedder=reading.embedder)},
+                    choices=[words["skip_choice"], words["skip_rest_choice"]])
     found = read_answer(item, reading, case=memory.case)
     if found.problem == "skip":
         memory.skipped.append(item)

@@ -230,3 +230,12 @@ def test_the_scripts_own_line_is_scored_but_not_rewritten(engine):
     reply = engine.send(session, "Use my script line")
     notes = reply.state["feedback"][-1]
     assert notes["better"] == notes["line"] and WORDS["keep_label"] in reply.text
+
+
+def test_an_earlier_answer_corrected_while_the_next_question_waits_is_changed(engine):
+    session, replies = rehearse(engine, *CASE[:6], "no wait, Marco not the data-ops team")
+    case = replies[-1].state["case"]
+    assert case["delegate_to"] == "Marco" and case["delegate"] == "label QA" and case["freed"] is None
+    assert WORDS["case"]["freed"]["question"] in replies[-1].text  # and the waiting question is asked again
+    reply = engine.send(session, "wait, 58 not 62")
+    assert reply.state["case"]["hours"] == "58" and reply.state["case"]["freed"] is None
