@@ -310,7 +310,8 @@ def coach_note(notes: dict) -> str:
     expected = words["expected"][notes["beat"]]
     rows = [f"- {words['criteria'][c]}: **{notes['scores'][c]}/2**. {notes['reasons'][c]}" for c in expected]
     others = ", ".join(f"{words['criteria'][c].lower()} {s}/2" for c, s in notes["scores"].items() if c not in expected)
-    better = (words["keep_label"] if notes["better"] == notes["line"]
+    full = notes["beat_total"] == notes["beat_max"]  # "keep it" only when the scores agree
+    better = (words["keep_label" if full else "as_is_label"] if notes["better"] == notes["line"]
               else f"{words['better_label']} “{notes['better']}”")
     return "\n".join([f"{words['coach_label']} {words['line_score'].format(**notes)}", *rows,
                       *(["", words["also_scored"].format(others=others)] if others else []), *notes["notes"], "", better])

@@ -8,6 +8,7 @@ import re
 from app import rubric
 from app.prompts import texts
 from app.reading import read
+from app.rehearse import coach_note
 
 WORDS = texts("rehearse")
 CASE = ["62", "feature engineering for the ranking model", "recall@10 dropped three points",
@@ -229,7 +230,8 @@ def test_the_scripts_own_line_is_scored_but_not_rewritten(engine):
     session, _ = rehearse(engine, *CASE, "Practise with a busy manager")
     reply = engine.send(session, "Use my script line")
     notes = reply.state["feedback"][-1]
-    assert notes["better"] == notes["line"] and WORDS["keep_label"] in reply.text
+    said = WORDS["keep_label"] if notes["beat_total"] == notes["beat_max"] else WORDS["as_is_label"]
+    assert notes["better"] == notes["line"] and said in reply.text  # "keep it" only when the scores agree
 
 
 def test_an_earlier_answer_corrected_while_the_next_question_waits_is_changed(engine):
@@ -239,3 +241,12 @@ def test_an_earlier_answer_corrected_while_the_next_question_waits_is_changed(en
     assert WORDS["case"]["freed"]["question"] in replies[-1].text  # and the waiting question is asked again
     reply = engine.send(session, "wait, 58 not 62")
     assert reply.state["case"]["hours"] == "58" and reply.state["case"]["freed"] is None
+
+
+def test_keep_it_is_said_only_when_the_line_scored_what_the_beat_needs(engine):
+    notes = rubric.feedback(_read(engine, "Thanks for making time today."), beat="close", case={})
+    notes = {**notes, "better": notes["line"]}  # nothing to rewrite, as for the script's own line
+    assert notes["beat_total"] < notes["beat_max"]
+    assert WORDS["as_is_label"] in coach_note(notes) and WORDS["keep_label"] not in coach_note(notes)
+    full = {**notes, "beat_total": notes["beat_max"]}
+    assert WORDS["keep_label"] in coach_note(full)
