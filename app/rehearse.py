@@ -336,8 +336,9 @@ def _debrief(memory: Rehearsal, *, lead: str = "") -> Reply:
         if worst is not best:
             parts.append(words["weakest"].format(**{**worst, "line": _short(worst["line"])},
                                                  criteria="; ".join(weak) or "nothing major"))
-        averages = ", ".join(f"{words['criteria'][c].lower()} {sum(f['scores'][c] for f in feedback) / len(feedback):.1f}/2"
-                             for c in rubric.CRITERIA)
+        # Each criterion over the lines whose beat needs it: a "not needed yet" 0 is no weakness.
+        needed = {c: [f["scores"][c] for f in feedback if c in words["expected"][f["beat"]]] for c in rubric.CRITERIA}
+        averages = ", ".join(f"{words['criteria'][c].lower()} {sum(s) / len(s):.1f}/2" for c, s in needed.items() if s)
         parts.append(words["criteria_average"].format(averages=averages))
     parts.append(words["debrief_next"])
     choices = list(words["debrief_choices"])

@@ -120,6 +120,11 @@ def test_an_early_stop_still_debriefs_and_a_rerun_is_harder(engine):
     engine.send(session, STRONG)
     reply = engine.send(session, WORDS["end_choice"])
     assert reply.state["stage"] == "debrief" and "How it went" in reply.text and "Strongest line" not in reply.text
+    # One opening line: the averages name only what the opening needs, not a "not needed yet" 0 for the ask
+    opening = {WORDS["criteria"][c].lower() for c in WORDS["expected"]["opening"]}
+    line = next(p for p in reply.text.split("\n\n") if p.startswith(WORDS["criteria_average"].split(":")[0]))
+    averaged = {a.strip() for a in re.findall(r"([a-z][a-z ]*) \d\.\d/2", line.split(": ", 1)[1])}
+    assert averaged and averaged <= opening, line
     again = engine.send(session, WORDS["again_choice"])
     assert again.state["stage"] == "roleplay" and again.state["persona"] == "skeptical"
     assert again.state["case"]["hours"] == "62" and again.state["feedback"] == []
