@@ -245,7 +245,9 @@ def _explain(memory: CheckIn, verdict: str | None) -> str:
     words = _words()
     reasons = [words["reasons"][key][value] for key, value in memory.test.items()
                if value in words["reasons"].get(key, {})]
-    return words["verdicts"][verdict or "unknown"].strip().format(reasons=" and ".join(reasons))
+    lasting = verdict == "situational" and memory.test.get("duration") == "long"  # "eases within a quarter" would contradict it
+    return words["verdicts"]["situational_lasting" if lasting else verdict or "unknown"].strip().format(
+        reasons=" and ".join(reasons))
 
 
 def _scope(memory: CheckIn, top: list[str]) -> str | None:

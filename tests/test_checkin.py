@@ -59,6 +59,14 @@ def test_situational_for_a_temporary_backlog(engine):
     assert "Situational" in reply.text
 
 
+def test_situational_after_a_long_time_does_not_promise_it_will_ease_soon(engine):
+    session, replies = talk(engine, "my team lead dumps every data cleaning ticket on me, another team would fix it, "
+                                    "and it's been like this since the reorg a year ago")
+    reply = engine.send(session, STOP)
+    assert reply.state["verdict"] == "situational" and "lasted longer than a quarter or two" in reply.text
+    assert "eases within a quarter" not in reply.text and "internal move is worth pursuing" in reply.text
+
+
 def test_the_result_cites_retrieved_passages_and_levers_fit(engine, retriever):
     session, replies = talk(engine, "I feel guilty burning GPU money, and my results never replicate")
     reply = replies[-1]
