@@ -133,9 +133,13 @@ class Reading:
         return latin if latin != " ".join(self.text.split()) and len(latin.split()) >= 3 else self.text
 
     @cached_property
+    def leans(self) -> float:
+        """The probability that the message only makes sense with the question before it ("what if I'm junior?")."""
+        return learned.model("leans").scores(self.vector, self.text)["leans"]
+
+    @property
     def leans_back(self) -> bool:
-        """Whether the message only makes sense with the question before it ("what if I'm junior?")."""
-        return learned.model("leans").scores(self.vector, self.text)["leans"] >= 0.5
+        return self.leans >= 0.5
 
     @cached_property
     def facets(self) -> tuple[str, ...]:

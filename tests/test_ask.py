@@ -51,6 +51,18 @@ def test_follow_up_about_seniors_cites_the_senior_passage(engine):
     assert "Senior ML engineers are more resilient" in reply.text
 
 
+@pytest.mark.parametrize(("previous", "question"), [
+    ("how do I get better at causal reasoning?", "books, courses, or projects?"),
+    ("how do i stop thinking about work at night", "tried that, didnt work. anything else"),
+])
+def test_a_follow_up_that_barely_leans_back_is_answered_with_its_question_not_declined(engine, previous, question):
+    session = engine.new_session()
+    first = engine.send(session, previous)
+    reply = engine.send(session, question)
+    assert first.citations and reply.citations, reply.text
+    assert reply.state["follow_up"]
+
+
 def test_a_new_topic_is_not_glued_to_the_last_one(engine):
     session = engine.new_session()
     engine.send(session, "How does AI risk differ for junior engineers?")
