@@ -58,7 +58,7 @@ class Rehearsal:
         """The role-play in order: the greeting, then each line and the manager's answer to it."""
         said = [{"who": "manager", "text": self.greeting}] if self.greeting else []
         for notes, answer in zip(self.feedback, self.answers, strict=False):
-            said += [{"who": "you", "text": notes["line"]}, {"who": "manager", **answer}]
+            said += [{"who": "you", "text": notes["line"], "beat": notes["beat"]}, {"who": "manager", **answer}]
         return said
 
     def to_json(self) -> dict:
@@ -374,13 +374,19 @@ def actions(case: dict) -> list[str]:
     return proposed
 
 
+def proposal_said(transcript: list[dict]) -> bool:
+    """Whether the person got as far as proposing in the role-play (a line at the proposal or the close)."""
+    return any(entry["who"] == "you" and entry.get("beat") in ("proposal", "close") for entry in transcript)
+
+
 def outcome(transcript: list[dict]) -> str:
-    """Where the role-play landed, from how the manager heard the proposal and the close."""
+    """Where the role-play landed, from how the manager heard the proposal and the close: a manager who never
+    heard the proposal is not said to have weighed it."""
     heard = [entry.get("heard") for entry in transcript if entry["who"] == "manager" and entry.get("heard")]
     words = _words()["email_outcome"]
-    if not heard:
-        return words["not_discussed"]
-    return words["agreed"] if heard[-1] == "proposal" else words["open"]
+    if heard and heard[-1] == "proposal":
+        return words["agreed"]
+    return words["open"] if proposal_said(transcript) else words["not_discussed"]
 
 
 def follow_up_date(today: date | None = None) -> date:
@@ -391,7 +397,8 @@ def email(case: dict, *, transcript: list[dict] = (), today: date | None = None)
     """The follow-up email: what the person proposed and where the conversation landed, nothing else."""
     metric = f"the metric we discussed ({case['metric']})" if case.get("metric") else "the metrics we track"
     proposed = actions(case) or [_words()["email_no_proposal"]]
-    return template("rehearse_email").format(actions="\n".join(proposed), outcome=outcome(list(transcript)),
+    intro = _words()["email_intro"]["proposed" if proposal_said(list(transcript)) else "to_propose"]
+    return template("rehearse_email").format(intro=intro, actions="\n".join(proposed), outcome=outcome(list(transcript)),
                                              metric_short=metric,
                                              follow_up=follow_up_date(today).strftime("%A %d %B %Y")).strip() + "\n"
 

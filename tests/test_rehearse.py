@@ -48,6 +48,7 @@ def test_the_case_lands_in_the_right_beats_and_the_email_repeats_the_actions(eng
             break
     assert reply.state["stage"] == "debrief"
     email = reply.state["email"]
+    assert WORDS["email_intro"]["proposed"] in email  # the whole role-play: the proposal was made
     for item in ("Defer the dashboard migration until March 1", "Delegate label QA to the data-ops team",
                  "Evidently drift reports"):
         assert item in email
@@ -193,6 +194,13 @@ def test_the_email_lists_only_what_was_proposed(engine):
     email = replies[-1].state["email"]
     assert "Defer the label audits until March" in email
     assert "Delegate" not in email and "lead a review of the data pipeline" not in email
+    # Ended before any line: the manager heard no proposal, so none is said to have been made or weighed
+    assert WORDS["email_intro"]["to_propose"] in email and WORDS["email_intro"]["proposed"] not in email
+    assert WORDS["email_outcome"]["not_discussed"] in email and WORDS["email_outcome"]["open"] not in email
+    session, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a skeptical manager")
+    engine.send(session, "Thanks for meeting. I've been doing 60 hours a week on the eval pipeline.")
+    email = engine.send(session, WORDS["end_choice"]).state["email"]  # one opening line, then the end
+    assert WORDS["email_intro"]["to_propose"] in email and WORDS["email_outcome"]["open"] not in email
 
 
 def test_feedback_reads_the_line_hedging_rambling_and_impact_in_own_words(engine):
