@@ -49,6 +49,7 @@ CSS = """
 #steady-header h1 { font-size: 1.35rem; margin: 0.2rem 0 0; font-weight: 600; }
 #steady-header p { margin: 0.15rem 0 0.4rem; color: var(--steady-subdued); font-size: 0.92rem; }
 #steady-chat button[aria-label="Clear"] { display: none; }  /* would clear the view, not the stored session */
+#steady-chat hr { margin: 0.5rem 0 !important; }  /* the rule between the coach's note and the manager's line */
 #steady-quick { gap: 0.4rem; flex-wrap: wrap; }
 #steady-quick button { flex: 0 1 auto !important; min-width: 0 !important; white-space: normal; }
 .gradio-container { --steady-subdued: #475569; } .dark .gradio-container, .dark.gradio-container { --steady-subdued: #cbd5e1; }
