@@ -397,8 +397,9 @@ def email(case: dict, *, transcript: list[dict] = (), today: date | None = None)
     """The follow-up email: what the person proposed and where the conversation landed, nothing else."""
     metric = f"the metric we discussed ({case['metric']})" if case.get("metric") else "the metrics we track"
     proposed = actions(case) or [_words()["email_no_proposal"]]
-    intro = _words()["email_intro"]["proposed" if proposal_said(list(transcript)) else "to_propose"]
-    return template("rehearse_email").format(intro=intro, actions="\n".join(proposed), outcome=outcome(list(transcript)),
+    said = list(transcript)
+    intro = _words()["email_intro"]["proposed" if proposal_said(said) else "to_propose"]
+    return template("rehearse_email").format(intro=intro, actions="\n".join(proposed), outcome=outcome(said),
                                              metric_short=metric,
                                              follow_up=follow_up_date(today).strftime("%A %d %B %Y")).strip() + "\n"
 
