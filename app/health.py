@@ -18,7 +18,11 @@ def _rx(*parts: str) -> re.Pattern:
 
 _HEALTH = _rx(
     r"\binsomnia\b|\b(?:cant|cannot|can not|couldnt|unable to|havent been able to|struggl\w* to|trouble|hard to|difficulty|can barely|can hardly) (?:fall(?:ing)? |get(?:ting)? to |stay(?:ing)? )?(?:sleep|sleeping|asleep)\b",
-    r"\b(?:havent|hardly|barely|not|haven't) (?:been )?(?:slept|sleeping)\b|\bsleep(?:ing)? (?:\w+ )?(?:\d+|two|three|four|a few|few) hours\b|\b(?:havent|hasnt|not|barely|hardly) (?:eaten|been eating|had (?:a |any )?(?:proper |real |decent )?(?:meal|food))\b",
+    r"\b(?:havent|hardly|barely|not|haven't) (?:been )?(?:slept|sleeping)\b|\bsleep(?:ing)? (?:\w+ )?(?:\d+|two|three|four|a few|few) (?:hours|hrs|hr|h)\b|\b(?:havent|hasnt|not|barely|hardly) (?:eaten|been eating|had (?:a |any )?(?:proper |real |decent )?(?:meal|food))\b",
+    # How badly, not only how little: "sleeping badly", "my sleep is shot", "5 hrs of sleep".
+    r"\b(?:sleep|sleeping|slept|sleeps) (?:so |really |very |super |pretty |incredibly |quite )?(?:badly|poorly|terribly|horribly|awfully|like (?:crap|shit|garbage))\b",
+    r"\b(?:bad|poor|terrible|awful|horrible|broken|crap|shit|no|zero) sleep\b|\bmy sleep (?:is |has been |was )?(?:\w+ )?(?:shot|wrecked|ruined|a mess|terrible|awful|gone|destroyed|broken)\b",
+    r"\b(?:[1-5](?:\.\d)?|two|three|four|five) ?(?:hours|hrs|hr|h) (?:of )?sleep\b",  # 12 hours of sleep is a wish
     r"\b(?:lie|lying|lay|laying) awake\b|\bawake (?:until|till|at) (?:\d|dawn|morning)",
     r"\bwak(?:e|ing) up (?:at )?(?:\d|every night|in the middle of the night|at night|in a panic|drenched|sweating|with my heart)",
     r"\bchest (?:gets |is |feels |goes |getting )?(?:pain|pains|tightness|tight|hurts|pressure|heavy)\b|\bpains? in my chest\b|\btight(?:ness)? (?:in my )?chest\b",

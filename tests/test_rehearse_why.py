@@ -46,6 +46,7 @@ def _coach_and_manager(reply: dict) -> tuple[str, str]:
 
 def test_free_words_become_a_clean_script_with_checks_and_corrections(played) -> None:
     replies = played["free"]
+    assert replies[4]["state"].get("health_nudge")  # "sleeping badly" is a symptom, said in the case too
     assert "task" in replies[5]["text"].lower() and replies[5]["state"]["case"]["defer"] is None  # health: asked again
     assert replies[9]["state"]["case"]["freed"] is None  # 60 freed of 60 worked: not taken
     case = replies[-1]["state"]["case"]

@@ -88,6 +88,18 @@ def test_health_symptoms_get_the_nudge_and_crisis_wins():
     assert not safety.assess("I dread opening my laptop").health
 
 
+@pytest.mark.parametrize(("text", "health"), [
+    ("Im sleeping badly and i dread mondays", True), ("honestly im sleeping like 5 hrs", True),
+    ("my sleep is completely shot", True), ("running on 4 hrs of sleep", True), ("slept terribly all week", True),
+    ("bad sleep for a month, then the reorg", True),
+    ("let me sleep on it", False), ("the cron job sleeps for 5 hours", False), ("I sleep fine", False),
+    ("i could murder a pizza and 12 hours of sleep", False), ("time.sleep(5) in the retry loop", False),
+])
+def test_sleep_is_a_symptom_when_it_is_bad_not_when_it_is_a_word(text, health):
+    """How badly someone sleeps, not only how little, earns the nudge (a new user's "sleeping badly" got none)."""
+    assert safety.assess(text).health is health
+
+
 @pytest.mark.slow
 def test_no_held_out_message_is_a_near_copy_of_a_training_one(models_dir):
     """The test splits' figures measure wording the classifier never saw, not its memory of a paraphrase."""
