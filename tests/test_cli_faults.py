@@ -84,3 +84,12 @@ def test_a_full_disk_under_the_session_database_raises_store_full_and_keeps_earl
         store.close()
     finally:
         subprocess.run(["umount", "-l", str(data)])
+
+
+def test_steady_sh_help_prints_usage_without_installing(tmp_path) -> None:
+    """A new user's `./steady.sh --help` ran the whole install; help needs only the script."""
+    shutil.copy(REPO_ROOT / "steady.sh", tmp_path / "steady.sh")  # no scripts/, no .venv: nothing to install with
+    result = subprocess.run(["bash", str(tmp_path / "steady.sh"), "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: ./steady.sh") and "--port" in result.stdout
+    assert not (tmp_path / ".venv").exists()
