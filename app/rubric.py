@@ -54,6 +54,10 @@ def feedback(reading: Reading, *, beat: str, case: dict) -> dict:
     got = scores(reading, line)
     expected = words["expected"][beat]
     reasons = {c: words["reasons"][c][s] for c, s in got.items()}
+    if got["tone"] == 1:  # say what took the mark: hedging isn't frustration
+        cue = next(((family, line.cues[family][0]) for family in words["reasons"]["tone_because"] if line.has(family)), None)
+        if cue:
+            reasons["tone"] = words["reasons"]["tone_because"][cue[0]].format(cue=cue[1])
     notes = ([] if line.english else [words["not_english_reason"]]) + ([words["rambling_reason"]] if rambling(line) else [])
     return {"line": text, "beat": beat, "scores": got, "reasons": reasons, "total": sum(got.values()),
             "beat_total": sum(got[c] for c in expected), "beat_max": 2 * len(expected),

@@ -211,6 +211,10 @@ def test_feedback_reads_the_line_hedging_rambling_and_impact_in_own_words(engine
     assert rambling["scores"]["tone"] <= 1 and rambling["scores"]["ask"] <= 1
     assert rambling["beat_total"] / rambling["beat_max"] < data["beat_total"] / data["beat_max"]
     assert "half-baked" not in rambling["better"]
+    if rambling["scores"]["tone"] == 1:  # the reason names the hedging it heard, not frustration it didn't
+        assert "hedging" in rambling["reasons"]["tone"] and "frustration" not in rambling["reasons"]["tone"]
+    fed_up = rubric.feedback(_read(engine, "I'm so frustrated, the backlog never ends"), beat="impact", case={})
+    assert fed_up["scores"]["tone"] == 1 and "frustration" in fed_up["reasons"]["tone"]
     fraud = rubric.feedback(_read(engine, "The cost of not retraining is more fraud getting through"), beat="impact",
                             case={})
     assert fraud["scores"]["impact"] >= 1
