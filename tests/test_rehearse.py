@@ -267,3 +267,13 @@ def test_keep_it_is_said_only_when_the_line_scored_what_the_beat_needs(engine):
     assert WORDS["as_is_label"] in coach_note(notes) and WORDS["keep_label"] not in coach_note(notes)
     full = {**notes, "beat_total": notes["beat_max"]}
     assert WORDS["keep_label"] in coach_note(full)
+
+
+def test_a_manager_who_heard_the_plan_early_does_not_ask_for_it(engine):
+    """A new user gave the plan during the impact beat; the busy manager answered "Quickly: what's the plan?"."""
+    session, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a busy manager")
+    engine.send(session, "Thanks for meeting. I've been doing 60 hours a week on the eval pipeline.")
+    reply = engine.send(session, "Recall dropped 4 points, so I'd like to defer the label audits until March.")
+    assert session.rehearsal.answers[-1]["heard"] == "proposal"
+    manager = reply.text.split("---")[-1].split(WORDS["your_turn"].split("{")[0])[0]
+    assert "plan" in manager and "?" not in manager, manager
