@@ -194,17 +194,18 @@ def test_a_manager_question_after_a_quitting_question_is_not_glued_to_it(engine)
     reply = engine.send(session, "how do I explain to my manager that I'm burning out without sounding weak?")
     assert not reply.state["follow_up"] and reply.state["query"].startswith("how do I explain")
     assert reply.citations[0]["doc_id"] == "manager-conversation"
-    assert "/rehearse" in reply.text  # a manager question's next step is the rehearsal
+    assert "“Rehearse the 1:1”" in reply.text and "Rehearse the 1:1" in reply.choices  # the next step, one click away
 
 
 def test_next_steps_remember_the_check_in_and_the_health_nudge_comes_first(engine):
     session = engine.new_session()
-    assert "/checkin" in engine.send(session, "I feel guilty every time I launch a training run").text
+    first = engine.send(session, "I feel guilty every time I launch a training run")
+    assert "“Check in”" in first.text and "Check in" in first.choices and "/checkin" not in first.text
     engine.send(session, "/checkin")
     engine.send(session, "I'm supposed to publish every cycle and it never ends")
     engine.send(session, "That's enough, show me where I stand")
     after = engine.send(session, "is it normal to feel guilty about compute costs?")
-    assert after.state["grounded"] and "/checkin" not in after.text and "Check in" not in after.choices
+    assert after.state["grounded"] and "Check in" not in after.text and "Check in" not in after.choices
     nudged = engine.send(engine.new_session(), "my chest hurts and I can't sleep, is GPU guilt a real thing?")
     assert nudged.text.startswith(texts("safety")["health_nudge"])
 
