@@ -109,7 +109,7 @@ def chat_messages(history: list[dict], *, start: int = 0) -> list[dict]:
     out = []
     for turn in history[start:]:
         if turn.get("role") == "user":
-            out.append({"role": "user", "content": turn.get("text", "")})
+            out.append({"role": "user", "content": user_line(turn.get("text", ""))})
             continue
         parts = [turn.get("text", "")]
         if turn.get("notice"):
@@ -118,6 +118,15 @@ def chat_messages(history: list[dict], *, start: int = 0) -> list[dict]:
             parts.append(f"_{words['interrupted']}_")
         out.append({"role": "assistant", "content": "\n\n".join(p for p in parts if p)})
     return out
+
+
+def user_line(text: str) -> str:
+    """How the chat shows the person's message: a case edit (the Script tab's fields send one) as what
+    changed, not as the /case command it travels in."""
+    command, _, changes = text.partition("\n")
+    if command.strip().lower() != "/case" or not changes.strip():
+        return text
+    return texts("web")["case"]["edited"].format(changes="; ".join(c.strip() for c in changes.splitlines() if c.strip()))
 
 
 def feedback_values(history: list[dict], feedback: dict[int, str | None], *, start: int = 0) -> list[str | None]:
@@ -353,7 +362,7 @@ def build(*, conversations: Conversations):
             session_id = mine(session_id, who)
             before, feedback = conversations.opened(session_id, who)
             shown = chat_messages(before.history, start=shown_from(before.history, everything=full))
-            messages = [*shown, {"role": "user", "content": text}, {"role": "assistant", "content": ""}]
+            messages = [*shown, {"role": "user", "content": user_line(text)}, {"role": "assistant", "content": ""}]
             hidden = {slot: gr.Button(visible=False) for slot in slots}
             yield {sid: session_id, box: "", chat: messages, **hidden}
             streamed = ""

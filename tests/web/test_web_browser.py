@@ -232,6 +232,9 @@ def test_the_case_is_fields_in_the_script_tab_and_an_edit_rewrites_the_script(br
     page.locator("#steady-case-update").click()
     answer = wait_for_answer(page, count=before + 2)
     assert "the label audits" in answer and "as much as you work" in answer
+    edit = page.locator(USERS).last  # what the person did, in words: not the /case command it travels in
+    expect(edit).to_contain_text("I changed my case:")
+    expect(edit).not_to_contain_text("/case")
     script = page.locator("#steady-script")
     expect(script).to_contain_text("particularly in the label audits")
     expect(script).not_to_contain_text("feature store")
