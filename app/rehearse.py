@@ -52,6 +52,7 @@ class Rehearsal:
     greeting: str = ""  # the manager's opening line
     feedback: list[dict] = field(default_factory=list)  # each line the person said, its scores and reasons
     answers: list[dict] = field(default_factory=list)  # the manager's answer to each line: text, what it heard
+    earlier: list[dict] = field(default_factory=list)  # earlier role-plays of this case, oldest first: persona, feedback
 
     @property
     def transcript(self) -> list[dict]:
@@ -78,9 +79,11 @@ class Rehearsal:
 
 
 def start(*, checkin_top: list[str] | None = None, persona: str | None = None,
-          case: dict | None = None) -> tuple[Rehearsal, Reply]:
-    """A new rehearsal; `case` and `persona` carry over when running it again with a harder manager."""
-    memory = Rehearsal(persona=persona, suggested_area=_words()["checkin_areas"].get((checkin_top or [None])[0] or ""))
+          case: dict | None = None, earlier: list[dict] = ()) -> tuple[Rehearsal, Reply]:
+    """A new rehearsal; `case` and `persona` carry over when running it again with a harder manager, and
+    `earlier` role-plays' feedback stays readable beside the new one."""
+    memory = Rehearsal(persona=persona, suggested_area=_words()["checkin_areas"].get((checkin_top or [None])[0] or ""),
+                       earlier=list(earlier))
     if case:
         memory.case.update(case)
         return memory, _roleplay_start(memory, persona or "supportive")
@@ -96,14 +99,10 @@ def turn(memory: Rehearsal, reading: Reading, *, request: str | None = None) -> 
         return _debrief(memory)
     if request == "switch_manager" and memory.stage in (Stage.ROLEPLAY, Stage.DEBRIEF, Stage.SCRIPT):
         named = _persona_named(text)
-        persona = named or words["harder"].get(memory.persona or "supportive", "skeptical")
-        fresh, reply = start(case=memory.case, persona=persona)
-        vars(memory).update(vars(fresh))  # the session keeps the same rehearsal, started afresh
-        return reply
+        return _again(memory, named or words["harder"].get(memory.persona or "supportive", "skeptical"))
     if text in (words["again_choice"], words["again_same_choice"]) and memory.stage is Stage.DEBRIEF:
         was = memory.persona
-        fresh, reply = start(case=memory.case, persona=words["harder"][was])
-        vars(memory).update(vars(fresh))
+        reply = _again(memory, words["harder"][was])
         if words["harder"][was] == was:
             reply.text = f"{words['hardest_already']}\n\n{reply.text}"
         return reply
@@ -121,6 +120,14 @@ def turn(memory: Rehearsal, reading: Reading, *, request: str | None = None) -> 
             reading = Reading(text=script_beat(memory, memory.beat), context=reading.context, embedder=reading.embedder)
         return _line(memory, reading)
     return _debrief(memory)
+
+
+def _again(memory: Rehearsal, persona: str) -> Reply:
+    """The role-play afresh with `persona`, in the same rehearsal; the run so far, if it had lines, is kept."""
+    run = [{"persona": memory.persona, "feedback": memory.feedback}] if memory.feedback else []
+    fresh, reply = start(case=memory.case, persona=persona, earlier=[*memory.earlier, *run])
+    vars(memory).update(vars(fresh))
+    return reply
 
 
 def _persona_named(text: str) -> str | None:
@@ -352,9 +359,19 @@ def _short(line: str, limit: int = 160) -> str:
 
 
 def summary(memory: Rehearsal) -> str:
-    """The feedback across turns, as Markdown (for the export and the web app's Script tab)."""
+    """The feedback across turns, as Markdown (for the export and the web app's Script tab); after more than
+    one role-play, each run under its manager, the latest first."""
+    if not memory.earlier:
+        return _notes(memory.feedback)
+    words = _words()["runs"]
+    runs = [(words["this"], memory.persona, memory.feedback)] if memory.feedback else []
+    runs += [(words["earlier"], run["persona"], run["feedback"]) for run in reversed(memory.earlier)]
+    return "\n\n".join(f"## {heading.format(persona=persona)}\n\n{_notes(feedback)}" for heading, persona, feedback in runs)
+
+
+def _notes(feedback: list[dict]) -> str:
     out = []
-    for f in memory.feedback:
+    for f in feedback:
         out += [f"### {f['beat'].capitalize()}", f"> {f['line']}", "", coach_note(f), ""]
     return "\n".join(out).strip()
 
@@ -456,9 +473,10 @@ def documents(memory: Rehearsal) -> dict:
     docs = {"stage": memory.stage.value, "case": dict(memory.case)}
     if memory.stage in (Stage.SCRIPT, Stage.ROLEPLAY, Stage.DEBRIEF):
         docs["script"] = script(memory.case)
+    if memory.stage is Stage.DEBRIEF or memory.earlier:  # an earlier run's feedback stays while the next goes on
+        docs["summary"] = summary(memory)
     if memory.stage is Stage.DEBRIEF:
-        docs.update(summary=summary(memory), email=email(memory.case, transcript=memory.transcript),
-                    ics=ics(memory.case))
+        docs.update(email=email(memory.case, transcript=memory.transcript), ics=ics(memory.case))
     return docs
 
 
@@ -483,6 +501,9 @@ def export(memory: Rehearsal) -> str:
             if entry["who"] == "you":
                 lines += [coach_note(next(notes)), ""]
         parts.append("\n".join(lines))
+    runs = _words()["runs"]
+    parts += [f"## {runs['earlier'].format(persona=run['persona'])}\n\n{_notes(run['feedback'])}"
+              for run in reversed(memory.earlier)]
     if memory.stage is Stage.DEBRIEF:
         parts.append("## Follow-up email\n\n" + email(memory.case, transcript=memory.transcript))
     return "\n\n".join(parts)

@@ -277,3 +277,20 @@ def test_a_manager_who_heard_the_plan_early_does_not_ask_for_it(engine):
     assert session.rehearsal.answers[-1]["heard"] == "proposal"
     manager = reply.text.split("---")[-1].split(WORDS["your_turn"].split("{")[0])[0]
     assert "plan" in manager and "?" not in manager, manager
+
+
+def test_a_new_role_play_keeps_the_earlier_ones_feedback(engine):
+    """A new user ran it again with a harder manager and lost the first run's feedback from the Script tab."""
+    session, _ = rehearse(engine, WORDS["skip_rest_choice"], "Practise with a supportive manager")
+    engine.send(session, "Thanks for meeting. I've been doing 60 hours a week on the eval pipeline.")
+    engine.send(session, WORDS["end_choice"])
+    again = engine.send(session, WORDS["again_choice"])
+    earlier = WORDS["runs"]["earlier"].format(persona="supportive")
+    assert again.state["persona"] == "busy" and earlier in again.state["summary"]  # kept while the next run goes on
+    assert "60 hours a week on the eval pipeline" in again.state["summary"]
+    engine.send(session, "Recall dropped 4 points since the reorg.")
+    done = engine.send(session, WORDS["end_choice"]).state["summary"]
+    latest = WORDS["runs"]["this"].format(persona="busy")
+    assert done.index(latest) < done.index(earlier) and done.index("Recall dropped 4 points") < done.index(earlier)
+    exported = engine.send(session, "/export").state["export"]
+    assert earlier in exported and "60 hours a week on the eval pipeline" in exported
