@@ -407,7 +407,12 @@ def outcome(transcript: list[dict]) -> str:
 
 
 def follow_up_date(today: date | None = None) -> date:
-    return (today or date.today()) + timedelta(weeks=_words()["follow_up_weeks"])
+    """A few weeks out, on a working day: not a weekend, nor the year-end break most teams take."""
+    day = (today or date.today()) + timedelta(weeks=_words()["follow_up_weeks"])
+    start, end = _words()["follow_up_break"]  # "12-24", "01-01": month-day, the break spanning the new year
+    while day.weekday() >= 5 or not end < f"{day:%m-%d}" < start:
+        day += timedelta(days=1)
+    return day
 
 
 def email(case: dict, *, transcript: list[dict] = (), today: date | None = None) -> str:

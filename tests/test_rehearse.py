@@ -4,11 +4,12 @@ to what was said, every line gets the same explainable feedback, and the debrief
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from app import rubric
 from app.prompts import texts
 from app.reading import read
-from app.rehearse import coach_note
+from app.rehearse import coach_note, follow_up_date
 
 WORDS = texts("rehearse")
 CASE = ["62", "feature engineering for the ranking model", "recall@10 dropped three points",
@@ -294,3 +295,10 @@ def test_a_new_role_play_keeps_the_earlier_ones_feedback(engine):
     assert done.index(latest) < done.index(earlier) and done.index("Recall dropped 4 points") < done.index(earlier)
     exported = engine.send(session, "/export").state["export"]
     assert earlier in exported and "60 hours a week on the eval pipeline" in exported
+
+
+def test_the_follow_up_falls_on_a_working_day():
+    """A new user's follow-up was proposed for 24 December."""
+    assert follow_up_date(date(2026, 12, 3)) == date(2027, 1, 4)  # 24 Dec, past the break, a Monday
+    assert follow_up_date(date(2027, 3, 6)) == date(2027, 3, 29)  # a Saturday + 3 weeks: Monday
+    assert follow_up_date(date(2027, 3, 3)) == date(2027, 3, 24)  # an ordinary Wednesday stays
