@@ -140,7 +140,10 @@ def _card(retriever: Retriever, question: str, query: str, passages: list[Passag
     alone = {c.answer: c for c in (retriever.cards(question, chunk_ids=list(rank)) if question != query else cards)}
 
     def facet_share(card: CardHit) -> float:
-        return len(set(facets) & set(card.facets)) / len(facets) if facets else 0.0
+        # The reading's facets come most likely first, and weigh so: "what if I'm junior?" reads junior before
+        # senior, and the junior card must not lose to the senior one on a tie.
+        weights = {facet: 1 / (1 + i) for i, facet in enumerate(facets)}
+        return sum(weights.get(f, 0.0) for f in set(card.facets)) / sum(weights.values()) if facets else 0.0
 
     sections = _sections(retriever, query)
     if query != question:

@@ -158,6 +158,7 @@ def test_what_if_im_junior_after_quit_or_transfer_is_answered_from_the_passage_o
     assert reply.citations[0]["section"].endswith("How does AI risk differ for junior vs. senior ML engineers?")
     assert "Junior ML engineers face higher displacement risk" in reply.text
     assert "Senior ML engineers are more resilient" not in reply.text
+    assert reply.text.startswith("As a junior") and "says more about the entry-level work than about you" in reply.text
 
 
 @pytest.mark.parametrize(("question", "section"), [
