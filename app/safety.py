@@ -78,6 +78,8 @@ class Lexicon:
     script: str
     markers: frozenset[str]
     crisis: tuple[re.Pattern, ...]
+    plain: tuple[re.Pattern, ...]  # crisis phrases no one uses as hyperbole (also in `crisis`)
+    negators: frozenset[str]
     harm: tuple[re.Pattern, ...]
     safe: tuple[re.Pattern, ...]
     reply: dict
@@ -109,7 +111,9 @@ def lexicons() -> tuple[Lexicon, ...]:
         spaceless = data["script"] in SPACELESS
         found.append(Lexicon(
             lang=data["lang"], script=data["script"], markers=frozenset(normal(m) for m in data.get("markers", [])),
-            crisis=_patterns(data.get("crisis", []), spaceless=spaceless),
+            crisis=_patterns([*data.get("crisis", []), *data.get("plain", [])], spaceless=spaceless),
+            plain=_patterns(data.get("plain", []), spaceless=spaceless),
+            negators=frozenset(normal(n) for n in data.get("negators", [])),
             harm=_patterns(data.get("harm_others", []), spaceless=spaceless),
             safe=_patterns(data.get("safe", []), spaceless=spaceless), reply=data["reply"]))
     return tuple(found)
@@ -123,16 +127,27 @@ def _blanked(text: str) -> str:
     return text
 
 
-def match(text: str) -> tuple[str, str] | None:
-    """(language, "crisis" | "threat_to_others") for the first lexicon phrase in the message, else None."""
+NEGATION_WORDS = 5  # a negator this many words before a plain phrase, in its clause, negates it
+
+
+def match(text: str) -> tuple[str, str, bool] | None:
+    """(language, "crisis" | "threat_to_others", plain) for the first lexicon phrase in the message, else None.
+
+    `plain`: a crisis phrase no one uses as hyperbole, not negated ("i'm not thinking about ending my life")."""
     written = normal(text)
     for form in dict.fromkeys((_blanked(written), _blanked(strip_accents(written)))):
         for lexicon in lexicons():
             if any(p.search(form) for p in lexicon.crisis):
-                return lexicon.lang, "crisis"
+                return lexicon.lang, "crisis", any(not _negated(form[:m.start()], lexicon.negators)
+                                                   for p in lexicon.plain for m in p.finditer(form))
             if any(p.search(form) for p in lexicon.harm):
-                return lexicon.lang, "threat_to_others"
+                return lexicon.lang, "threat_to_others", False
     return None
+
+
+def _negated(before: str, negators: frozenset[str]) -> bool:
+    clause = re.split(r"[.,;:!?()\n|]", before)[-1]
+    return bool(set(re.findall(rf"[{_WORD}']+", clause)[-NEGATION_WORDS:]) & negators)
 
 
 def language(text: str) -> str:
@@ -198,10 +213,11 @@ def assess(text: str, *, classify: bool = False, earlier: list[str] | tuple[str,
         if short and not earlier:
             score *= SHORT_ALONE_DISCOUNT
     if found:
-        lang, kind = found
+        lang, kind, plain = found
         # An English phrase the classifier (trained in English) finds nothing dark in is a question about
-        # the word ("a suicide-risk classifier for moderation"); other languages' phrases decide alone.
-        if lang != "en" or not classify or score >= LEXICON_AGREEMENT:
+        # the word ("a suicide-risk classifier for moderation") or hyperbole; a plain phrase is neither, and
+        # other languages' phrases decide alone.
+        if lang != "en" or plain or not classify or score >= LEXICON_AGREEMENT:
             return Assessment(crisis=True, health=health, kind="threat_to_others" if kind != "crisis" else "lexicon",
                               score=score if lang == "en" else 1.0, lang=lang)
     lang = language(text)

@@ -51,6 +51,16 @@ def test_a_signal_spread_over_two_messages_is_caught():
     assert not alone.crisis and joined.crisis and joined.score > alone.score
 
 
+def test_a_plain_statement_beside_a_work_reason_is_a_crisis_and_its_negation_or_hyperbole_is_not():
+    # The classifier reads the launch as work talk (about 0.02); no one says "end it all" as hyperbole.
+    assert safety.assess("after the launch i'm going to end it all, so the team isn't left with half a migration",
+                         classify=True).crisis
+    for calm in ("i'm not thinking about ending my life, i'm thinking about ending this on-call rotation",
+                 "i don't mean i want to end it all, i want to end this sprint",
+                 "i wanna die, the demo froze right when the vp joined"):
+        assert not safety.assess(calm, classify=True).crisis, calm
+
+
 @pytest.mark.parametrize("text", [
     "kill -9 the stuck workers, then kill the process",
     "I'm not suicidal, just tired",
