@@ -47,7 +47,7 @@ def ask_questions(names: tuple[str, ...]) -> list[str]:
 
 
 CRISIS = Path(__file__).parent / "crisis" / "learn"
-CRISIS_HELD_OUT = ("test.yaml", "test2.yaml")
+CRISIS_HELD_OUT = ("test.yaml", "test2.yaml", "test3.yaml")
 
 
 def crisis_texts(*, held_out: bool) -> list[str]:

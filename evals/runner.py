@@ -70,7 +70,7 @@ def retrieval_table(scores: list[Scores]) -> str:
 
 
 def crisis_report() -> dict | None:
-    """Crisis recall and false positives on the held-out test splits (evals/crisis/learn/test.yaml, test2.yaml)."""
+    """Crisis recall and false positives on the held-out test splits (evals/crisis/learn/test*.yaml)."""
     from evals.crisis.metrics import report
 
     return report()

@@ -1,11 +1,11 @@
 """Scores the crisis check (app/safety.py) on labelled messages it was not tuned on.
 
-The honest figures come from `learn/test.yaml` and `learn/test2.yaml` (each written by a helper who saw
+The honest figures come from `learn/test.yaml`, `test2.yaml` and `test3.yaml` (each written by a helper who saw
 only the guidance and the labels' meaning; never used to choose anything; no message in them is a near
 copy of a training one, evals/near_copies.py). The earlier hand-made rounds in this folder
 (messages.yaml, blind*.yaml) now train the classifier (app/learned.py), so their figures say only
 that it learned them. Each language's lexicon is scored on the examples in its file.
-`python -m evals.crisis.metrics [SPLIT ...]` prints the report for splits of learn/ (test and test2 by default).
+`python -m evals.crisis.metrics [SPLIT ...]` prints the report for splits of learn/ (the three test splits by default).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _rate(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
 
-HELD_OUT = ("test", "test2")
+HELD_OUT = ("test", "test2", "test3")
 
 
 def report(*, splits: tuple[str, ...] = HELD_OUT) -> dict:
