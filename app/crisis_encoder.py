@@ -3,10 +3,10 @@
 Logistic regression over the frozen sentence vectors (the other decisions' method, app/learned.py) sees
 a message only through a vector made for similarity, where "I took every pill I had left" and
 "I took every vitamin I had left" sit close. Fine-tuning the whole encoder on the same train split
-(6,930 crisis and look-alike messages, the earlier rounds, everyday messages) lifted dev recall at a 1%
+(7,860 crisis and look-alike messages, the earlier rounds, everyday messages, rehearsal lines) lifted dev recall at a 1%
 false-alarm rate on dev from 0.74 to 0.89, at 5% from 0.91 to 0.96 (README, "Understanding what people type").
 
-`steady train crisis` fine-tunes with torch (fixed seed, about ten minutes on two cores) and writes an
+`steady train crisis` fine-tunes with torch (fixed seed, about twenty minutes on two cores) and writes an
 int8 ONNX export and its threshold to app/trained/; answering runs that export with onnxruntime, as the
 embedder does, so no process that answers imports torch.
 """

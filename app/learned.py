@@ -157,10 +157,12 @@ SPECS = {
     **{f"rubric_{c}": Spec(f"rubric_{c}", EVALS_DIR / "rehearse" / "lines", read=_rubric(c)) for c in RUBRIC},
     # The earlier hand-made rounds (evals/crisis/*.yaml: other languages, health) train too, and so do
     # the everyday messages of the other decisions' train splits (answers, numbers, recipes, small talk:
-    # without them anything that isn't work talk looked like a crisis). The learn/ dev and test splits stay unseen.
+    # without them anything that isn't work talk looked like a crisis), and the rehearsal's labelled lines (hedged,
+    # apologetic asks for room to breathe are the register a rehearsal is typed in). The learn/ dev and test splits
+    # stay unseen.
     # Its labelled sets only: the crisis classifier is the fine-tuned encoder of app/crisis_encoder.py.
     "crisis": Spec("crisis", EVALS_DIR / "crisis" / "learn", extra_train=(
-        "more.yaml", "more2.yaml", "../../ask/train.yaml",
+        "more.yaml", "more2.yaml", "more3.yaml", "../../ask/train.yaml", "../../rehearse/lines/train.yaml",
         "../messages.yaml", "../blind.yaml", "../blind5.yaml", "../blind6.yaml", "../blind7.yaml", "../blind8.yaml",
         *(f"../../understand/{d}/train.yaml" for d in ("intent", "answer", "durations", "domain", "pressures"))),
         read_extra=_crisis_or_none),

@@ -118,3 +118,16 @@ def test_no_held_out_message_is_a_near_copy_of_a_training_one(models_dir):
 
     found = near_copies(crisis_texts(held_out=True), crisis_texts(held_out=False), embedder=Embedder(models_dir=models_dir))
     assert not found, found[:5]
+
+
+def test_no_held_out_rehearsal_line_pauses_the_rehearsal():
+    # The lines a person types to their manager (hedged, apologetic, angry, in several languages), read as the
+    # rehearsal reads them; a false alarm here pauses the very conversation Steady is for.
+    import yaml
+
+    from app.config import REPO_ROOT
+
+    lines = [row["text"] for split in ("dev", "test")
+             for row in yaml.safe_load((REPO_ROOT / "evals" / "rehearse" / "lines" / f"{split}.yaml").read_text(encoding="utf-8"))]
+    flagged = [line for line in lines if safety.assess(line, classify=True, in_flow=True).crisis]
+    assert len(lines) > 400 and not flagged, flagged
